@@ -1,0 +1,80 @@
+"""Bearer-token authentication and role guards for the Litestar app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.base import DefineMiddleware
+
+from api.db import write_transaction
+from api.errors import AuthenticationRequired, RoleNotAllowed
+from api.people import service as people
+from api.people.roles import Principal, Role
+from api.settings import get_settings
+
+APP_VERSION_HEADER = "x-app-version"
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
+    """Resolve ``Authorization: Bearer <token>`` to a :class:`Principal`, or answer a coded 401."""
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        """Verify the token and keep the device's last-seen time and app version current."""
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationRequired("send Authorization: Bearer <token>")
+        found = await people.authenticate(token.strip())
+        device_id = found.principal.device_id
+        if device_id is not None:
+            version = connection.headers.get(APP_VERSION_HEADER)
+            resolution = timedelta(seconds=get_settings().auth.device_seen_resolution_s)
+            stale = found.last_seen_at is None or found.last_seen_at < datetime.now(UTC) - resolution
+            if stale or (version and version != found.app_version):
+                async with write_transaction():
+                    await people.record_device_seen(device_id, version)
+        return AuthenticationResult(user=found.principal, auth=found.credential_id)
+
+
+def auth_middleware() -> DefineMiddleware:
+    """The authentication middleware; routes opt out with ``opt={"exclude_from_auth": True}``."""
+    return DefineMiddleware(BearerTokenMiddleware, exclude=["^/schema", "^/health$"])
+
+
+def allow(*roles: Role) -> Guard:
+    """A guard letting only the given roles through (admins are never implied: list them)."""
+    allowed = frozenset(roles)
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        principal: Principal = connection.user
+        if principal.role not in allowed:
+            raise RoleNotAllowed(f"role {principal.role.value!r} may not use this route (allowed: {names})")
+
+    guard.__name__ = f"allow_{'_'.join(sorted(r.value for r in allowed))}"
+    return guard
+
+
+def device_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard for routes that only an enrolled collector device may call."""
+    principal: Principal = connection.user
+    if principal.device_id is None or principal.role is not Role.COLLECTOR:
+        raise RoleNotAllowed("only an enrolled collector device may use this route")
+
+
+def provide_principal(request: Any) -> Principal:
+    """Dependency: the authenticated caller."""
+    principal: Principal = request.user
+    return principal
+
+
+STAFF_MANAGERS = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)

@@ -1,0 +1,1 @@
+"""The ``fieldvisit`` command line."""

@@ -1,0 +1,163 @@
+"""The storage seam: one engine per process (PostgreSQL or the embedded SQLite file) and the
+one helper that opens every write transaction.
+
+Services never commit: the boundary (a Litestar dependency, the job runner, a CLI command) opens
+``write_transaction()``; everything inside runs on that transaction through Piccolo's context
+variable. Jobs deferred inside it are written to the outbox in the same transaction and handed to
+the queue only after the commit succeeded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from api.settings import DatabaseSettings
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def make_engine(settings: DatabaseSettings) -> Engine[Any]:
+    """Build the Piccolo engine the settings ask for (used by ``piccolo_conf.py``)."""
+    if settings.url is not None:
+        return PostgresEngine(config={"dsn": settings.url})
+    settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    return SQLiteEngine(path=str(settings.sqlite_path), timeout=settings.sqlite_busy_timeout_s)
+
+
+def get_engine() -> Engine[Any]:
+    """The process-wide engine declared in ``piccolo_conf.py``."""
+    engine = engine_finder()
+    if engine is None:  # pragma: no cover - piccolo_conf always defines DB
+        raise RuntimeError("piccolo_conf.py defines no DB engine")
+    return engine
+
+
+def is_sqlite() -> bool:
+    """True on the embedded default."""
+    return isinstance(get_engine(), SQLiteEngine)
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Put the SQLite file in WAL mode so readers never block the (single) writer.
+
+    WAL is a property of the file, so this is done once, synchronously, before the app starts.
+    ``synchronous=FULL`` stays: an acknowledged write must survive a power cut.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+async def start_engine(settings: DatabaseSettings) -> None:
+    """Open the PostgreSQL pool (a no-op on SQLite, which opens one connection per query)."""
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        if engine.pool is None:
+            await engine.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
+    else:
+        prepare_sqlite_file(settings.sqlite_path)
+
+
+async def stop_engine() -> None:
+    """Close the PostgreSQL pool if one is open."""
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()
+
+
+class UnitOfWork:
+    """What one write transaction did besides its queries: callbacks to run after it commits.
+
+    The job queue registers its dispatch here, so a rolled-back request enqueues nothing.
+    """
+
+    __slots__ = ("_after_commit", "deferred_jobs")
+
+    def __init__(self) -> None:
+        self._after_commit: list[AfterCommit] = []
+        self.deferred_jobs: list[int] = []  # outbox ids written in this transaction
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        """Run ``callback`` once the transaction has committed (never if it rolls back)."""
+        self._after_commit.append(callback)
+
+    async def _committed(self) -> None:
+        for callback in self._after_commit:
+            try:
+                await callback()
+            except Exception:
+                # The data is committed; a failed hand-off (e.g. Redis down) is repaired by the
+                # outbox sweeper, so it must not turn a successful request into an error.
+                log.exception("after-commit callback failed; the outbox sweeper will retry it")
+
+
+# SQLite allows one writer at a time. Serialising writers in-process (plus BEGIN IMMEDIATE and a
+# busy timeout against other processes) is what keeps "database is locked" away from requests.
+_sqlite_write_lock: asyncio.Lock | None = None
+
+
+def _write_lock() -> asyncio.Lock:
+    global _sqlite_write_lock
+    if _sqlite_write_lock is None:
+        _sqlite_write_lock = asyncio.Lock()
+    return _sqlite_write_lock
+
+
+_current_uow: ContextVar[UnitOfWork | None] = ContextVar("fieldvisit_uow", default=None)
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[UnitOfWork]:
+    """Open the write transaction of a request, job or command; commit on success.
+
+    Nested calls join the outer transaction and share its unit of work.
+    """
+    outer = _current_uow.get()
+    if outer is not None:
+        yield outer
+        return
+    engine = get_engine()
+    uow = UnitOfWork()
+    token = _current_uow.set(uow)
+    try:
+        if isinstance(engine, SQLiteEngine):
+            async with _write_lock(), engine.transaction(transaction_type=TransactionType.immediate):
+                yield uow
+        else:
+            async with engine.transaction():
+                yield uow
+    finally:
+        _current_uow.reset(token)
+    await uow._committed()
+
+
+def current_unit_of_work() -> UnitOfWork | None:
+    """The unit of work of the write transaction in progress, if any."""
+    return _current_uow.get()
+
+
+@asynccontextmanager
+async def read_transaction() -> AsyncIterator[None]:
+    """A consistent snapshot for reads that span several queries (no writer lock on SQLite)."""
+    engine = get_engine()
+    if engine.current_transaction.get() is not None:
+        yield
+        return
+    async with engine.transaction():
+        if isinstance(engine, PostgresEngine):
+            await engine.run_ddl("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield

@@ -1,0 +1,1 @@
+"""People: teams, users with roles, staff tokens, enrolled devices."""

@@ -1,0 +1,27 @@
+"""Every job and periodic job of the application and the engines, registered in one place."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from api.queue.registry import CronSpec, register_cron
+from api.queue.runner import JobContext
+from api.queue.tables import Job
+
+_registered = False
+
+
+async def prune_finished_jobs(ctx: JobContext) -> None:
+    """Delete outbox rows of jobs finished more than 7 days ago (failed ones stay for inspection)."""
+    cutoff = datetime.now(UTC) - timedelta(days=7)
+    async with ctx.transaction():
+        await Job.delete().where((Job.state == "done") & (Job.updated_at < cutoff))
+
+
+def register_all() -> None:
+    """Register every job once per process."""
+    global _registered
+    if _registered:
+        return
+    register_cron(CronSpec(name="queue.prune_finished", fn=prune_finished_jobs, every_s=3600))
+    _registered = True

@@ -1,0 +1,220 @@
+"""Deferring, claiming and running outbox jobs; the same code serves arq and the in-process backend."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any, Protocol
+
+from api.db import UnitOfWork, current_unit_of_work, write_transaction
+from api.queue.registry import UnknownJob, all_jobs, get_job
+from api.queue.tables import Job
+from api.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+JobArg = str | int
+
+
+class Dispatcher(Protocol):
+    """What a backend offers the outbox: hand job ids to whatever runs them."""
+
+    async def dispatch(self, job_ids: list[int], *, delay_s: float = 0.0) -> None: ...
+
+
+class NoTransactionForJob(RuntimeError):
+    """``defer`` was called outside a write transaction: the job could not be tied to a commit."""
+
+
+_dispatcher: Dispatcher | None = None
+
+
+def set_dispatcher(dispatcher: Dispatcher | None) -> None:
+    """Install the backend of this process (done by the app lifespan, the worker and the CLI)."""
+    global _dispatcher
+    _dispatcher = dispatcher
+
+
+def get_dispatcher() -> Dispatcher | None:
+    """The backend of this process, if one is running."""
+    return _dispatcher
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def defer(name: str, *args: JobArg, uow: UnitOfWork | None = None) -> int:
+    """Write a job to the outbox in the current transaction; it is dispatched after commit.
+
+    Returns the outbox id. Raises ``NoTransactionForJob`` outside a write transaction, because a
+    job enqueued before (or without) a commit could run on data that never existed.
+    """
+    get_job(name)  # fail fast on typos, inside the transaction
+    uow = uow or current_unit_of_work()
+    if uow is None:
+        raise NoTransactionForJob(f"defer({name!r}) needs an open write_transaction()")
+    rows = await Job.insert(Job(name=name, args=list(args))).returning(Job.id)
+    job_id = int(rows[0]["id"])
+    if not uow.deferred_jobs:
+        uow.after_commit(lambda: _dispatch_after_commit(uow))
+    uow.deferred_jobs.append(job_id)
+    return job_id
+
+
+async def _dispatch_after_commit(uow: UnitOfWork) -> None:
+    dispatcher = _dispatcher
+    if dispatcher is not None and uow.deferred_jobs:
+        await dispatcher.dispatch(list(uow.deferred_jobs))
+
+
+class Outcome(Enum):
+    """What happened when a job ran."""
+
+    DONE = "done"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # already done, failed, or running elsewhere
+
+
+@dataclass
+class JobContext:
+    """What a job function receives besides its ids."""
+
+    settings: Settings
+    job_id: int | None
+    attempt: int
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        """Open the job's own write transaction."""
+        async with write_transaction() as uow:
+            yield uow
+
+    async def defer(self, name: str, *args: JobArg) -> int:
+        """Defer a follow-up job inside the job's open transaction."""
+        return await defer(name, *args)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one attempt and, for a retry, when to try again."""
+
+    outcome: Outcome
+    retry_in_s: float = 0.0
+
+
+def backoff_s(attempt: int, base_s: float = 2.0, cap_s: float = 300.0) -> float:
+    """Exponential backoff: base, 2*base, 4*base, ... capped."""
+    return float(min(cap_s, base_s * (2 ** max(0, attempt - 1))))
+
+
+async def _claim(job_id: int, stale_after_s: float) -> dict[str, Any] | None:
+    now = _now()
+    async with write_transaction():
+        rows = (
+            await Job.update({Job.state: "running", Job.attempts: Job.attempts + 1, Job.updated_at: now})
+            .where(
+                (Job.id == job_id)
+                & (
+                    (Job.state == "pending")
+                    | ((Job.state == "running") & (Job.updated_at < now - timedelta(seconds=stale_after_s)))
+                )
+            )
+            .returning(Job.name, Job.args, Job.attempts)
+        )
+    return rows[0] if rows else None
+
+
+async def _finish(job_id: int, state: str, error: str = "", run_after: datetime | None = None) -> None:
+    values: dict[Any, Any] = {Job.state: state, Job.updated_at: _now(), Job.last_error: error[:4000]}
+    if run_after is not None:
+        values[Job.run_after] = run_after
+    async with write_transaction():
+        await Job.update(values).where(Job.id == job_id)
+
+
+async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
+    """Claim an outbox job, run it, record the outcome. Never raises for a job's own failure."""
+    settings = settings or get_settings()
+    found = await Job.select(Job.name).where(Job.id == job_id).first()
+    if found is None:
+        return RunResult(Outcome.SKIPPED)
+    try:
+        spec = get_job(str(found["name"]))
+    except UnknownJob:
+        await _finish(job_id, "failed", f"no job named {found['name']!r} is registered")
+        log.error("job %s: unknown job name %r", job_id, found["name"])
+        return RunResult(Outcome.FAILED)
+    # A job still "running" after its timeout belongs to a worker that died: take it over.
+    row = await _claim(job_id, stale_after_s=spec.timeout_s + 30.0)
+    if row is None:
+        return RunResult(Outcome.SKIPPED)
+    name, args, attempt = spec.name, row["args"], int(row["attempts"])
+    if isinstance(args, str):  # SQLite hands JSON back as text
+        args = json.loads(args)
+    context = JobContext(settings=settings, job_id=job_id, attempt=attempt)
+    try:
+        await spec.fn(context, *args)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        if attempt >= settings.queue.max_attempts:
+            log.exception("job %s (%s) failed for good after %s attempts", job_id, name, attempt)
+            await _finish(job_id, "failed", error)
+            return RunResult(Outcome.FAILED)
+        delay = backoff_s(attempt, settings.queue.retry_base_s)
+        log.warning(
+            "job %s (%s) attempt %s failed, retrying in %.1fs: %s", job_id, name, attempt, delay, error
+        )
+        await _finish(job_id, "pending", error, run_after=_now() + timedelta(seconds=delay))
+        return RunResult(Outcome.RETRY, delay)
+    await _finish(job_id, "done")
+    return RunResult(Outcome.DONE)
+
+
+async def list_due(limit: int = 500, min_age_s: float = 0.0) -> list[int]:
+    """Jobs to dispatch again: pending ones whose time has come and that were not touched for
+    ``min_age_s`` seconds, and "running" ones whose worker died (silent past their timeout)."""
+    now = _now()
+    pending = (
+        await Job.select(Job.id)
+        .where(
+            (Job.state == "pending")
+            & (Job.run_after <= now)
+            & (Job.updated_at <= now - timedelta(seconds=min_age_s))
+        )
+        .order_by(Job.id)
+        .limit(limit)
+    )
+    ids = [int(r["id"]) for r in pending]
+    shortest = min((spec.timeout_s for spec in all_jobs()), default=300.0)
+    running = (
+        await Job.select(Job.id, Job.name, Job.updated_at)
+        .where((Job.state == "running") & (Job.updated_at <= now - timedelta(seconds=shortest + 30.0)))
+        .limit(limit)
+    )
+    for row in running:
+        try:
+            timeout = get_job(str(row["name"])).timeout_s
+        except UnknownJob:
+            timeout = 0.0
+        if row["updated_at"] <= now - timedelta(seconds=timeout + 30.0):
+            ids.append(int(row["id"]))
+    return ids
+
+
+async def sweep(min_age_s: float) -> int:
+    """Re-dispatch pending jobs that no backend picked up (lost hand-off, Redis restart, crash)."""
+    dispatcher = _dispatcher
+    if dispatcher is None:
+        return 0
+    ids = await list_due(min_age_s=min_age_s)
+    if ids:
+        log.info("sweeper re-dispatching %d pending job(s)", len(ids))
+        await dispatcher.dispatch(ids)
+    return len(ids)
