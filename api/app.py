@@ -45,7 +45,7 @@ ROUTE_HANDLERS: list[Any] = [health, TeamController, UserController, TokenContro
 def _lifespan(settings: Settings, *, run_jobs: bool) -> Any:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await start_engine(settings.database)
+        opened = await start_engine(settings.database)
         if is_sqlite():
             await upgrade()  # the embedded mode migrates itself; PostgreSQL uses `fieldvisit db upgrade`
         backend = await start_backend(settings, schedules=run_jobs)
@@ -54,7 +54,8 @@ def _lifespan(settings: Settings, *, run_jobs: bool) -> Any:
             yield
         finally:
             await stop_backend(backend)
-            await stop_engine()
+            if opened:
+                await stop_engine()
 
     return lifespan
 
@@ -87,9 +88,7 @@ def create_app(
             render_plugins=[ScalarRenderPlugin()],
             components=Components(
                 security_schemes={
-                    "bearer": SecurityScheme(
-                        type="http", scheme="bearer", description="staff or device token"
-                    )
+                    "bearer": SecurityScheme(type="http", scheme="bearer", description="staff or device token")
                 }
             ),
             security=[{"bearer": []}],

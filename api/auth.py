@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
@@ -25,9 +26,7 @@ Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
     """Resolve ``Authorization: Bearer <token>`` to a :class:`Principal`, or answer a coded 401."""
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         """Verify the token and keep the device's last-seen time and app version current."""
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
@@ -71,7 +70,7 @@ def device_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHand
         raise RoleNotAllowed("only an enrolled collector device may use this route")
 
 
-def provide_principal(request: Any) -> Principal:
+def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     """Dependency: the authenticated caller."""
     principal: Principal = request.user
     return principal

@@ -62,14 +62,20 @@ def prepare_sqlite_file(path: Path) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
-async def start_engine(settings: DatabaseSettings) -> None:
-    """Open the PostgreSQL pool (a no-op on SQLite, which opens one connection per query)."""
+async def start_engine(settings: DatabaseSettings) -> bool:
+    """Open the PostgreSQL pool (SQLite opens one connection per query and needs only WAL mode).
+
+    Returns True when this call opened the pool, so the caller knows it must close it: a test
+    suite, a CLI command and an in-process worker may share one pool.
+    """
     engine = get_engine()
     if isinstance(engine, PostgresEngine):
         if engine.pool is None:
             await engine.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
-    else:
-        prepare_sqlite_file(settings.sqlite_path)
+            return True
+        return False
+    prepare_sqlite_file(settings.sqlite_path)
+    return True
 
 
 async def stop_engine() -> None:

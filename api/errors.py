@@ -183,7 +183,7 @@ def error_bases() -> tuple[type[Exception], ...]:
 def catalogue() -> list[type[Exception]]:
     """Every concrete error class with a code, across the application and the engines."""
     found: list[type[Exception]] = []
-    stack: list[type[Exception]] = list(error_bases())
+    stack: list[type[Exception]] = [sub for base in error_bases() for sub in base.__subclasses__()]
     while stack:
         cls = stack.pop()
         if "code" in cls.__dict__:
@@ -197,7 +197,11 @@ def _body(name: str, code: str, detail: str, **more: Any) -> ErrorBody:
 
 
 def _respond(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[ErrorBody]:
-    return Response(content=body, status_code=status, headers=headers)
+    # Errors raised in middleware never meet the app's response_class: negotiate here too.
+    # (Imported here because api.wire raises errors defined in this module.)
+    from api.wire import WireResponse
+
+    return WireResponse(content=body, status_code=status, headers=headers)
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
@@ -226,11 +230,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
             detail = f"invalid value for: {names}" if names else exc.detail
             body = _body(InvalidRequestBody.__name__, InvalidRequestBody.code, detail, fields=fields)
             return _respond(400, body)
-        if (
-            "decode" in exc.detail.lower()
-            or "malformed" in exc.detail.lower()
-            or "json" in exc.detail.lower()
-        ):
+        if "decode" in exc.detail.lower() or "malformed" in exc.detail.lower() or "json" in exc.detail.lower():
             return _respond(400, _body(MalformedBody.__name__, MalformedBody.code, exc.detail))
         return _respond(400, _body(InvalidRequestBody.__name__, InvalidRequestBody.code, exc.detail))
     status = exc.status_code

@@ -1,24 +1,35 @@
-"""Small Litestar helpers shared by every controller: the transaction dependency and error docs."""
+"""Small Litestar helpers shared by every controller: the transaction decorator and error docs."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import AsyncGenerator
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
 
 from litestar.openapi.datastructures import ResponseSpec
 
-from api.db import UnitOfWork, write_transaction
+from api.db import write_transaction
 from api.errors import ErrorBody
 
+P = ParamSpec("P")
+R = TypeVar("R")
 
-async def provide_uow() -> AsyncGenerator[UnitOfWork, None]:
-    """Dependency: the request's write transaction, committed after the handler returns.
 
-    An exception from the handler is thrown into this generator, so the transaction rolls back
-    and any job it deferred is never dispatched.
+def transactional(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Run a route handler inside the request's write transaction, committed when it returns.
+
+    An exception rolls the transaction back, so jobs it deferred are never dispatched. (Not a
+    yield-dependency: Litestar resolves dependencies in other tasks, and Piccolo's transaction
+    lives in a context variable that must be set in the handler's own context.)
     """
-    async with write_transaction() as uow:
-        yield uow
+
+    @functools.wraps(handler)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        async with write_transaction():
+            return await handler(*args, **kwargs)
+
+    return wrapper
 
 
 def _describe(error: type[Exception]) -> str:

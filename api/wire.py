@@ -14,6 +14,8 @@ from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.exceptions import SerializationException
 from litestar.response.base import ASGIResponse
+from litestar.serialization import default_serializer, encode_msgpack
+from litestar.utils.helpers import get_enum_string_value
 
 from api.errors import MalformedBody, UnsupportedMediaType
 
@@ -35,9 +37,9 @@ def _is_json(content_type: str) -> bool:
     return media in JSON_TYPES or media.endswith("+json")
 
 
-def prefers_msgpack(accept: str) -> bool:
-    """True when the Accept header ranks a MessagePack type above JSON (ties go to the first listed)."""
-    best: tuple[float, int, bool] | None = None
+def preferred_msgpack(accept: str) -> str | None:
+    """The MessagePack type the Accept header ranks above JSON (ties go to the first listed), if any."""
+    best: tuple[float, int, str] | None = None
     for position, part in enumerate(accept.split(",")):
         pieces = part.split(";")
         media = pieces[0].strip().lower()
@@ -50,10 +52,10 @@ def prefers_msgpack(accept: str) -> bool:
                 except ValueError:
                     quality = 0.0
         if media in MSGPACK_TYPES or media in JSON_TYPES:
-            candidate = (quality, -position, media in MSGPACK_TYPES)
+            candidate = (quality, -position, media)
             if quality > 0 and (best is None or candidate[:2] > best[:2]):
                 best = candidate
-    return bool(best and best[2])
+    return best[2] if best is not None and best[2] in MSGPACK_TYPES else None
 
 
 class WireRequest(Request[Any, Any, Any]):
@@ -81,10 +83,15 @@ class WireResponse(Response[Any]):
 
     def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
         """Pick the media type from the request's Accept header, then render as usual."""
-        chosen = self.media_type or kwargs.get("media_type") or MediaType.JSON
-        if str(chosen).startswith(MediaType.JSON.value) and prefers_msgpack(
-            request.headers.get("accept", "")
-        ):
-            self.media_type = MediaType.MESSAGEPACK
-            kwargs["media_type"] = MediaType.MESSAGEPACK
+        chosen = get_enum_string_value(self.media_type or kwargs.get("media_type") or MediaType.JSON)
+        if chosen.startswith(MediaType.JSON.value):
+            msgpack_type = preferred_msgpack(request.headers.get("accept", ""))
+            if msgpack_type is not None:
+                self.media_type = kwargs["media_type"] = msgpack_type
         return super().to_asgi_response(app, request, **kwargs)
+
+    def render(self, content: Any, media_type: str, enc_hook: Any = default_serializer) -> bytes:
+        """Encode MessagePack under any of its media type names (Litestar knows only one)."""
+        if media_type in MSGPACK_TYPES:
+            return encode_msgpack(content, enc_hook)
+        return super().render(content, media_type, enc_hook)

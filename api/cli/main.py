@@ -25,9 +25,9 @@ def cli(verbose: bool) -> None:
     for PostgreSQL and arq. `fieldvisit settings` lists every setting.
     """
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("piccolo").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @cli.command()
@@ -60,9 +60,7 @@ def worker(burst: bool) -> None:
 
     settings = get_settings()
     if settings.queue.redis_url is None:
-        raise click.UsageError(
-            "FIELDVISIT_REDIS_URL is not set: without Redis, jobs run inside `fieldvisit serve`"
-        )
+        raise click.UsageError("FIELDVISIT_REDIS_URL is not set: without Redis, jobs run inside `fieldvisit serve`")
     register_all()
     build_worker(settings, burst=burst).run()
 

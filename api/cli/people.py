@@ -52,9 +52,7 @@ def users() -> None:
 
 @users.command("create")
 @click.option("--username", required=True, help="Login name (letters, digits, . _ - @).")
-@click.option(
-    "--role", type=click.Choice([r.value for r in Role]), required=True, help="What the user may do."
-)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True, help="What the user may do.")
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--team", default=None, help="Team name or id (required except for legal and admin).")
 @click.option("--no-token", is_flag=True, help="Do not issue a token now (staff only).")
@@ -68,9 +66,7 @@ def users_create(username: str, role: str, display_name: str, team: str | None, 
         async with write_transaction():
             team_id = await service.resolve_team(team) if team else None
             user = await service.create_user(
-                schemas.UserCreate(
-                    username=username, role=Role(role), display_name=display_name, team_id=team_id
-                )
+                schemas.UserCreate(username=username, role=Role(role), display_name=display_name, team_id=team_id)
             )
             token = None
             if user.role is not Role.COLLECTOR and not no_token:

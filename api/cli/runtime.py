@@ -21,7 +21,7 @@ T = TypeVar("T")
 async def _with_runtime(work: Callable[[], Awaitable[T]], migrate: bool) -> T:
     settings = get_settings()
     register_all()
-    await start_engine(settings.database)
+    opened = await start_engine(settings.database)
     backend: Any = None
     try:
         if migrate and is_sqlite():
@@ -34,7 +34,8 @@ async def _with_runtime(work: Callable[[], Awaitable[T]], migrate: bool) -> T:
     finally:
         if backend is not None:
             await stop_backend(backend)
-        await stop_engine()
+        if opened:
+            await stop_engine()
 
 
 def run(work: Callable[[], Awaitable[T]], *, migrate: bool = True) -> T:

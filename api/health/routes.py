@@ -9,7 +9,7 @@ from api.health import service
 from api.health.service import Health
 
 
-@get("/health", opt={"exclude_from_auth": True}, security=[], tags=["health"])
+@get("/health", opt={"exclude_from_auth": True}, security=[{}], tags=["health"])
 async def health() -> Response[Health]:
     """Report whether the database and the job queue answer (503 when one does not). No token needed."""
     report = await service.check()

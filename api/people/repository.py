@@ -130,9 +130,7 @@ _PRINCIPAL_COLUMNS_STAFF = (
 
 async def find_staff_token(token_hash: str) -> Row | None:
     """A staff token and its user, by the token's hash."""
-    return (
-        await StaffToken.select(*_PRINCIPAL_COLUMNS_STAFF).where(StaffToken.token_hash == token_hash).first()
-    )
+    return await StaffToken.select(*_PRINCIPAL_COLUMNS_STAFF).where(StaffToken.token_hash == token_hash).first()
 
 
 async def find_device_token(token_hash: str) -> Row | None:
@@ -154,9 +152,7 @@ async def find_device_token(token_hash: str) -> Row | None:
     )
 
 
-async def create_enrolment_code(
-    code_hash: str, user_id: UUID, issued_by: UUID | None, expires_at: datetime
-) -> Row:
+async def create_enrolment_code(code_hash: str, user_id: UUID, issued_by: UUID | None, expires_at: datetime) -> Row:
     """Insert an enrolment code (hash only)."""
     code = EnrolmentCode(code_hash=code_hash, user=user_id, issued_by=issued_by, expires_at=expires_at)
     await code.save()
@@ -185,9 +181,7 @@ async def link_enrolment_device(code_id: UUID, device_id: UUID) -> None:
 
 async def create_device(user_id: UUID, token_hash: str, label: str, platform: str, app_version: str) -> Row:
     """Insert a device (token hash only)."""
-    device = Device(
-        user=user_id, token_hash=token_hash, label=label, platform=platform, app_version=app_version
-    )
+    device = Device(user=user_id, token_hash=token_hash, label=label, platform=platform, app_version=app_version)
     await device.save()
     return device.to_dict()
 

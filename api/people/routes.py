@@ -6,12 +6,10 @@ from datetime import timedelta
 from uuid import UUID
 
 from litestar import Controller, get, post
-from litestar.di import Provide
 
 from api.auth import STAFF_MANAGERS, allow
-from api.db import UnitOfWork
 from api.errors import NotYourData, RoleNotAllowed
-from api.http import errors, provide_uow
+from api.http import errors, transactional
 from api.people import schemas, service
 from api.people.errors import (
     DeviceNotFound,
@@ -35,10 +33,10 @@ class TeamController(Controller):
 
     path = "/v1/teams"
     tags = ["people"]
-    dependencies = {"uow": Provide(provide_uow)}
 
     @post("/", guards=[allow(Role.ADMIN)], responses=errors(TeamNameTaken))
-    async def create_team(self, data: schemas.TeamCreate, uow: UnitOfWork) -> schemas.Team:
+    @transactional
+    async def create_team(self, data: schemas.TeamCreate) -> schemas.Team:
         """Create a team (admin)."""
         return await service.create_team(data.name)
 
@@ -53,14 +51,14 @@ class UserController(Controller):
 
     path = "/v1/users"
     tags = ["people"]
-    dependencies = {"uow": Provide(provide_uow)}
 
     @post(
         "/",
         guards=[allow(Role.ADMIN)],
         responses=errors(UsernameTaken, TeamNotFound, TeamRequired),
     )
-    async def create_user(self, data: schemas.UserCreate, uow: UnitOfWork) -> schemas.User:
+    @transactional
+    async def create_user(self, data: schemas.UserCreate) -> schemas.User:
         """Create a user (admin). Staff then get a token; collectors get devices through enrolment."""
         return await service.create_user(data)
 
@@ -87,9 +85,8 @@ class UserController(Controller):
         guards=[allow(Role.ADMIN)],
         responses=errors(UserNotFound, RoleNotAllowed),
     )
-    async def issue_token(
-        self, user_id: UUID, data: schemas.TokenCreate, uow: UnitOfWork
-    ) -> schemas.TokenIssued:
+    @transactional
+    async def issue_token(self, user_id: UUID, data: schemas.TokenCreate) -> schemas.TokenIssued:
         """Issue a personal bearer token to a staff user (admin). The token is shown only in this answer."""
         return await service.issue_staff_token(user_id, data.label)
 
@@ -105,7 +102,6 @@ class TokenController(Controller):
 
     path = "/v1/tokens"
     tags = ["people"]
-    dependencies = {"uow": Provide(provide_uow)}
 
     @post(
         "/{token_id:uuid}/revoke",
@@ -113,7 +109,8 @@ class TokenController(Controller):
         status_code=204,
         responses=errors(TokenNotFound),
     )
-    async def revoke_token(self, token_id: UUID, uow: UnitOfWork) -> None:
+    @transactional
+    async def revoke_token(self, token_id: UUID) -> None:
         """Revoke a staff token (admin). It answers 401 from the next request on."""
         await service.revoke_staff_token(token_id)
 
@@ -123,15 +120,15 @@ class DeviceController(Controller):
 
     path = "/v1/devices"
     tags = ["devices"]
-    dependencies = {"uow": Provide(provide_uow)}
 
     @post(
         "/enrolment-codes",
         guards=[allow(*STAFF_MANAGERS)],
         responses=errors(UserNotFound, NotACollector, NotYourData),
     )
+    @transactional
     async def issue_enrolment_code(
-        self, data: schemas.EnrolmentCodeCreate, principal: Principal, uow: UnitOfWork
+        self, data: schemas.EnrolmentCodeCreate, principal: Principal
     ) -> schemas.EnrolmentCodeIssued:
         """Issue a one-time enrolment code for a collector of your team (expires after 24 h by default)."""
         ttl = timedelta(hours=get_settings().auth.enrolment_ttl_hours)
@@ -140,10 +137,11 @@ class DeviceController(Controller):
     @post(
         "/enrol",
         opt={"exclude_from_auth": True},
-        security=[],
+        security=[{}],
         responses=errors(EnrolmentCodeUnknown, EnrolmentCodeExpired, EnrolmentCodeUsed),
     )
-    async def enrol(self, data: schemas.DeviceEnrol, uow: UnitOfWork) -> schemas.DeviceEnrolled:
+    @transactional
+    async def enrol(self, data: schemas.DeviceEnrol) -> schemas.DeviceEnrolled:
         """Redeem an enrolment code (no token needed): the phone gets its own token, shown only here."""
         return await service.redeem_enrolment_code(data)
 
@@ -162,6 +160,7 @@ class DeviceController(Controller):
         guards=[allow(*STAFF_MANAGERS)],
         responses=errors(DeviceNotFound, NotYourData),
     )
-    async def revoke_device(self, device_id: UUID, principal: Principal, uow: UnitOfWork) -> schemas.Device:
+    @transactional
+    async def revoke_device(self, device_id: UUID, principal: Principal) -> schemas.Device:
         """Revoke a device: its token answers 401 from now on; what it synced is kept."""
         return await service.revoke_device(device_id, principal)

@@ -99,9 +99,7 @@ async def create_team(name: str) -> schemas.Team:
 
 async def list_teams() -> list[schemas.Team]:
     """Every team."""
-    return [
-        schemas.Team(id=r["id"], name=r["name"], created_at=r["created_at"]) for r in await repo.list_teams()
-    ]
+    return [schemas.Team(id=r["id"], name=r["name"], created_at=r["created_at"]) for r in await repo.list_teams()]
 
 
 async def resolve_team(team: str) -> UUID:
@@ -162,9 +160,7 @@ async def issue_staff_token(user_id: UUID, label: str) -> schemas.TokenIssued:
         raise RoleNotAllowed("collectors sign in through an enrolled device, not a staff token")
     token = new_token(STAFF_TOKEN_PREFIX)
     row = await repo.create_staff_token(user.id, hash_secret(token), label)
-    return schemas.TokenIssued(
-        id=row["id"], user_id=user.id, token=token, label=label, created_at=row["created_at"]
-    )
+    return schemas.TokenIssued(id=row["id"], user_id=user.id, token=token, label=label, created_at=row["created_at"])
 
 
 async def list_staff_tokens(user_id: UUID) -> list[schemas.StaffTokenInfo]:
@@ -206,9 +202,7 @@ async def issue_enrolment_code(
     row = await repo.create_enrolment_code(
         hash_secret(code), collector.id, issued_by.user_id if issued_by else None, expires_at
     )
-    return schemas.EnrolmentCodeIssued(
-        id=row["id"], collector_id=collector.id, code=code, expires_at=expires_at
-    )
+    return schemas.EnrolmentCodeIssued(id=row["id"], collector_id=collector.id, code=code, expires_at=expires_at)
 
 
 async def redeem_enrolment_code(data: schemas.DeviceEnrol) -> schemas.DeviceEnrolled:
@@ -224,9 +218,7 @@ async def redeem_enrolment_code(data: schemas.DeviceEnrol) -> schemas.DeviceEnro
     if not await repo.claim_enrolment_code(row["id"], now):
         raise EnrolmentCodeUsed()
     token = new_token(DEVICE_TOKEN_PREFIX)
-    device = await repo.create_device(
-        row["user"], hash_secret(token), data.label, data.platform, data.app_version
-    )
+    device = await repo.create_device(row["user"], hash_secret(token), data.label, data.platform, data.app_version)
     await repo.link_enrolment_device(row["id"], device["id"])
     return schemas.DeviceEnrolled(device_id=device["id"], user_id=row["user"], token=token)
 

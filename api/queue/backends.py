@@ -9,7 +9,7 @@ from typing import Any
 from arq.connections import ArqRedis, RedisSettings, create_pool
 
 from api.queue.registry import CronSpec, all_crons
-from api.queue.runner import JobContext, Outcome, run_job, set_dispatcher, sweep
+from api.queue.runner import JobContext, Outcome, get_dispatcher, run_job, set_dispatcher, sweep
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,7 @@ class ArqBackend:
     async def dispatch(self, job_ids: list[int], *, delay_s: float = 0.0) -> None:
         """Enqueue each id once (arq ignores an id already queued)."""
         for job_id in job_ids:
-            await self.redis.enqueue_job(
-                ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id), _defer_by=delay_s or None
-            )
+            await self.redis.enqueue_job(ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id), _defer_by=delay_s or None)
 
     async def close(self) -> None:
         """Close the Redis pool."""
@@ -117,7 +115,7 @@ async def run_cron(spec: CronSpec, settings: Settings) -> None:
 
 
 async def start_backend(settings: Settings, *, schedules: bool) -> ArqBackend | InlineBackend:
-    """Create this process's backend and install it as the outbox dispatcher."""
+    """Create this process's backend and install it as the outbox dispatcher (until ``stop_backend``)."""
     backend: ArqBackend | InlineBackend
     if settings.queue.redis_url is not None:
         backend = await ArqBackend.connect(settings.queue.redis_url)
@@ -125,11 +123,15 @@ async def start_backend(settings: Settings, *, schedules: bool) -> ArqBackend | 
         backend = InlineBackend(settings)
         if schedules:
             backend.start_schedules()
+    _previous[id(backend)] = get_dispatcher()
     set_dispatcher(backend)
     return backend
 
 
+_previous: dict[int, Any] = {}
+
+
 async def stop_backend(backend: Any) -> None:
-    """Uninstall and close the backend."""
-    set_dispatcher(None)
+    """Close the backend and reinstall whichever dispatcher was there before it."""
+    set_dispatcher(_previous.pop(id(backend), None))
     await backend.close()

@@ -132,7 +132,9 @@ async def _claim(job_id: int, stale_after_s: float) -> dict[str, Any] | None:
 
 
 async def _finish(job_id: int, state: str, error: str = "", run_after: datetime | None = None) -> None:
-    values: dict[Any, Any] = {Job.state: state, Job.updated_at: _now(), Job.last_error: error[:4000]}
+    values: dict[Any, Any] = {Job.state: state, Job.updated_at: _now()}
+    if error:  # a success keeps the last failure's message for whoever investigates the retries
+        values[Job.last_error] = error[:4000]
     if run_after is not None:
         values[Job.run_after] = run_after
     async with write_transaction():
@@ -168,9 +170,7 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
             await _finish(job_id, "failed", error)
             return RunResult(Outcome.FAILED)
         delay = backoff_s(attempt, settings.queue.retry_base_s)
-        log.warning(
-            "job %s (%s) attempt %s failed, retrying in %.1fs: %s", job_id, name, attempt, delay, error
-        )
+        log.warning("job %s (%s) attempt %s failed, retrying in %.1fs: %s", job_id, name, attempt, delay, error)
         await _finish(job_id, "pending", error, run_after=_now() + timedelta(seconds=delay))
         return RunResult(Outcome.RETRY, delay)
     await _finish(job_id, "done")
@@ -184,9 +184,7 @@ async def list_due(limit: int = 500, min_age_s: float = 0.0) -> list[int]:
     pending = (
         await Job.select(Job.id)
         .where(
-            (Job.state == "pending")
-            & (Job.run_after <= now)
-            & (Job.updated_at <= now - timedelta(seconds=min_age_s))
+            (Job.state == "pending") & (Job.run_after <= now) & (Job.updated_at <= now - timedelta(seconds=min_age_s))
         )
         .order_by(Job.id)
         .limit(limit)

@@ -13,7 +13,7 @@ from arq.worker import Function, Worker, func
 from api.db import start_engine, stop_engine
 from api.queue.backends import ARQ_FUNCTION, ArqBackend, arq_job_id, run_cron
 from api.queue.registry import CronSpec, all_crons, all_jobs
-from api.queue.runner import Outcome, run_job, set_dispatcher, sweep
+from api.queue.runner import Outcome, get_dispatcher, run_job, set_dispatcher, sweep
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,24 +52,24 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
         raise RuntimeError("the arq worker needs FIELDVISIT_REDIS_URL; without it jobs run in-process")
 
     async def startup(ctx: dict[str, Any]) -> None:
-        await start_engine(settings.database)
+        ctx["fieldvisit_opened_engine"] = await start_engine(settings.database)
         backend = ArqBackend(ctx["redis"])
         ctx["fieldvisit_settings"] = settings
         ctx["fieldvisit_backend"] = backend
+        ctx["fieldvisit_previous_dispatcher"] = get_dispatcher()
         set_dispatcher(backend)
         await sweep(min_age_s=0.0)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        set_dispatcher(None)
-        await stop_engine()
+        set_dispatcher(ctx.get("fieldvisit_previous_dispatcher"))
+        if ctx.get("fieldvisit_opened_engine"):
+            await stop_engine()
 
     async def sweeper(ctx: dict[str, Any]) -> None:
         await sweep(min_age_s=settings.queue.sweep_interval_s)
 
     timeout = max([spec.timeout_s for spec in all_jobs()] + [300.0])
-    functions: list[Function] = [
-        func(_run_outbox_job, name=ARQ_FUNCTION, timeout=timeout, keep_result=0, max_tries=3)
-    ]
+    functions: list[Function] = [func(_run_outbox_job, name=ARQ_FUNCTION, timeout=timeout, keep_result=0, max_tries=3)]
     crons = [_cron_job(spec) for spec in all_crons()]
     crons.append(cron(sweeper, name="queue.sweep", **_cron_fields(int(settings.queue.sweep_interval_s))))
     return Worker(

@@ -1,0 +1,95 @@
+"""The job seam: outbox written in the request's transaction, dispatched only after commit,
+run by a real arq worker on Redis (or in-process on the embedded default)."""
+
+from __future__ import annotations
+
+import pytest
+from arq.connections import RedisSettings, create_pool
+
+from api.db import write_transaction
+from api.queue import runner
+from api.queue.tables import Job
+from api.settings import get_settings
+from tests import probes
+
+pytestmark = pytest.mark.embedded
+
+
+async def _queued_in_redis() -> int:
+    url = get_settings().queue.redis_url
+    if url is None:
+        return 0
+    redis = await create_pool(RedisSettings.from_dsn(url))
+    try:
+        return len(await redis.queued_jobs())
+    finally:
+        await redis.aclose()
+
+
+async def test_job_deferred_by_a_rolled_back_request_never_runs(client, drain_jobs):
+    probes.RAN.clear()
+    answer = await client.post("/probe/jobs/rolled-back", params={"rollback": "true"})
+    assert answer.status_code == 400
+    assert await Job.count() == 0  # the outbox row went with the transaction
+    assert await _queued_in_redis() == 0  # and nothing was handed to the queue
+    await drain_jobs()
+    assert "rolled-back" not in probes.RAN
+
+
+async def test_job_deferred_by_a_committed_request_runs_on_the_real_backend(client, drain_jobs):
+    probes.RAN.clear()
+    answer = await client.post("/probe/jobs/committed")
+    assert answer.status_code == 200, answer.text
+    job_id = answer.json()["job_id"]
+    if get_settings().queue.redis_url is not None:
+        assert await _queued_in_redis() == 1
+    await drain_jobs()
+    assert probes.RAN == ["committed"]
+    row = await Job.select(Job.state, Job.attempts).where(Job.id == job_id).first()
+    assert row == {"state": "done", "attempts": 1}
+
+
+async def test_failing_job_is_retried_until_it_succeeds(client, drain_jobs):
+    probes.RAN.clear()
+    probes.FAIL_UNTIL_ATTEMPT["flaky"] = 3
+    job_id = (await client.post("/probe/jobs/flaky")).json()["job_id"]
+    for _ in range(10):
+        await drain_jobs()
+        if probes.RAN:
+            break
+        await _wait_for_retry()
+    assert probes.RAN == ["flaky"]
+    row = await Job.select(Job.state, Job.attempts, Job.last_error).where(Job.id == job_id).first()
+    assert row is not None
+    assert (row["state"], row["attempts"]) == ("done", 3)
+    assert "fails on attempt 2" in row["last_error"]
+
+
+async def _wait_for_retry() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.3)  # retries are deferred by the (test-sized) backoff
+
+
+async def test_job_whose_hand_off_was_lost_is_recovered_by_the_sweeper(client, drain_jobs):
+    """Commit succeeded but the dispatch never happened (Redis down, process killed): the outbox
+    row stays pending and the sweeper hands it over again."""
+    probes.RAN.clear()
+    saved = runner.get_dispatcher()
+    runner.set_dispatcher(None)  # the hand-off after commit goes nowhere
+    try:
+        async with write_transaction():
+            job_id = await runner.defer("test.record", "lost")
+    finally:
+        runner.set_dispatcher(saved)
+    assert await _queued_in_redis() == 0
+    assert (await Job.select(Job.state).where(Job.id == job_id).first()) == {"state": "pending"}
+    assert await runner.sweep(min_age_s=0.0) == 1
+    await drain_jobs()
+    assert probes.RAN == ["lost"]
+    assert (await Job.select(Job.state).where(Job.id == job_id).first()) == {"state": "done"}
+
+
+async def test_defer_outside_a_transaction_is_refused(db):
+    with pytest.raises(runner.NoTransactionForJob):
+        await runner.defer("test.record", "nowhere")

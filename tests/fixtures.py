@@ -1,0 +1,129 @@
+"""Fixtures: a migrated database, a clean state per test, the app, a client, job draining."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+from litestar import Litestar
+from piccolo.apps.migrations.tables import Migration
+from piccolo.conf.apps import Finder
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
+
+from api.app import create_app
+from api.db import get_engine, start_engine
+from api.migrations import upgrade
+from api.queue.backends import InlineBackend
+from api.queue.catalogue import register_all
+from api.settings import get_settings
+
+DrainJobs = Callable[[], Awaitable[None]]
+
+
+def _table_names() -> list[str]:
+    names = [t._meta.tablename for t in Finder().get_table_classes()]
+    return [n for n in names if n != Migration._meta.tablename]
+
+
+@pytest.fixture(scope="session")
+async def database() -> None:
+    """A freshly migrated database for the whole session."""
+    settings = get_settings()
+    engine = get_engine()
+    if isinstance(engine, PostgresEngine):
+        conn = await engine.get_new_connection()
+        try:
+            await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        finally:
+            await conn.close()
+    else:
+        settings.database.sqlite_path.unlink(missing_ok=True)
+    await start_engine(settings.database)
+    await upgrade()
+    register_all()
+
+
+async def clean_database() -> None:
+    """Empty every table (the schema and migration records stay)."""
+    engine = get_engine()
+    names = _table_names()
+    if isinstance(engine, PostgresEngine):
+        quoted = ", ".join(f'"{n}"' for n in names)
+        await engine.run_querystring(QueryString(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    else:
+        with sqlite3.connect(get_settings().database.sqlite_path) as conn:
+            for name in names:
+                conn.execute(f'DELETE FROM "{name}"')  # noqa: S608 - names come from our own tables
+
+
+@pytest.fixture
+async def db(database: None) -> None:
+    """A clean database (and a clean Redis test db) for one test."""
+    await clean_database()
+    redis_url = get_settings().queue.redis_url
+    if redis_url is not None:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(redis_url)
+        await redis.flushdb()
+        await redis.aclose()
+
+
+@pytest.fixture(scope="session")
+async def app(database: None) -> Litestar:
+    """The application, built once for the session."""
+    from tests.probes import PROBE_HANDLERS
+
+    return create_app(extra_handlers=PROBE_HANDLERS, run_schedules=False)
+
+
+@pytest.fixture(scope="session")
+async def session_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    # The app runs in the tests' own event loop (the database pool lives there too). Its lifespan
+    # is held open by one task, because fixture setup and teardown run in different tasks.
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold_lifespan() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    holder = asyncio.create_task(hold_lifespan())
+    await started.wait()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://fieldvisit.test") as client:
+        yield client
+    stop.set()
+    await holder
+
+
+@pytest.fixture
+async def client(session_client: httpx.AsyncClient, db: None) -> httpx.AsyncClient:
+    """An HTTP client on the real app stack (ASGI, in this process), over a clean database."""
+    session_client.headers.clear()
+    return session_client
+
+
+@pytest.fixture
+def drain_jobs(app: Litestar) -> DrainJobs:
+    """Run every job waiting now: a real arq worker in burst mode on Redis, or the in-process backend."""
+
+    async def drain() -> None:
+        settings = get_settings()
+        if settings.queue.redis_url is None:
+            backend = app.state.queue
+            assert isinstance(backend, InlineBackend)
+            await backend.drain()
+            return
+        from api.queue.worker import build_worker
+
+        worker = build_worker(settings, burst=True, handle_signals=False)
+        try:
+            await worker.async_run()
+        finally:
+            await worker.close()
+
+    return drain
