@@ -14,5 +14,8 @@ DB = make_engine(get_settings().database)
 APP_REGISTRY = AppRegistry(
     apps=[
         "api.piccolo_app",
+        "sync.piccolo_app",
+        "evidence.piccolo_app",
+        "routing.piccolo_app",
     ]
 )

@@ -15,6 +15,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from api.auth import auth_middleware, provide_principal
+from api.cases.routes import ROUTES as CASE_ROUTES
 from api.db import is_sqlite, start_engine, stop_engine
 from api.errors import (
     AuthenticationRequired,
@@ -27,6 +28,7 @@ from api.errors import (
     UnsupportedMediaType,
     exception_handlers,
 )
+from api.evidence.routes import ROUTES as EVIDENCE_ROUTES
 from api.health.routes import health
 from api.http import errors, merge_responses
 from api.migrations import upgrade
@@ -34,12 +36,24 @@ from api.people.errors import DeviceRevoked, UserInactive
 from api.people.routes import DeviceController, TeamController, TokenController, UserController
 from api.queue.backends import start_backend, stop_backend
 from api.queue.catalogue import register_all
+from api.routing.routes import ROUTES as ROUTING_ROUTES
 from api.settings import Settings, get_settings
+from api.sync.routes import ROUTES as SYNC_ROUTES
 from api.wire import WireRequest, WireResponse
 
 log = logging.getLogger(__name__)
 
-ROUTE_HANDLERS: list[Any] = [health, TeamController, UserController, TokenController, DeviceController]
+ROUTE_HANDLERS: list[Any] = [
+    health,
+    TeamController,
+    UserController,
+    TokenController,
+    DeviceController,
+    *CASE_ROUTES,
+    *SYNC_ROUTES,
+    *EVIDENCE_ROUTES,
+    *ROUTING_ROUTES,
+]
 
 
 def _lifespan(settings: Settings, *, run_jobs: bool) -> Any:

@@ -1,7 +1,9 @@
 """The error catalogue and the one place errors become HTTP responses.
 
 Every domain error is a fact (``DeviceRevoked``, ``StaleBaseVersion``) with a stable code
-``"<status>.<n>"`` and an HTTP status. Engines define their own error bases (they never import
+``"<status>.<n>"`` and an HTTP status. The minor number says where it comes from: 0-9 the HTTP surface
+and auth (this module), 10-19 people, 20-49 cases/visits/outcomes/agreements, 50-69 sync, 70-99 evidence,
+100-119 routing. Engines define their own error bases (they never import
 ``api``); :func:`error_bases` lists them and :func:`catalogue` walks every subclass, so one test
 keeps the codes unique. Anything else that escapes a handler is logged and answered with a 500:
 each such response is a bug.

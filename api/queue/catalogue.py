@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from api.queue.registry import CronSpec, register_cron
+from api.queue.registry import CronSpec, register, register_cron
 from api.queue.runner import JobContext
 from api.queue.tables import Job
 
@@ -23,5 +23,15 @@ def register_all() -> None:
     global _registered
     if _registered:
         return
+    from api.cases import jobs as case_jobs
+    from api.evidence import jobs as evidence_jobs
+    from api.routing import jobs as routing_jobs
+    from api.sync import jobs as sync_jobs
+
+    for module in (case_jobs, sync_jobs, evidence_jobs, routing_jobs):
+        for spec in module.JOBS:
+            register(spec)
+        for cron in module.CRONS:
+            register_cron(cron)
     register_cron(CronSpec(name="queue.prune_finished", fn=prune_finished_jobs, every_s=3600))
     _registered = True

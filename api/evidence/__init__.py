@@ -1,0 +1,1 @@
+"""HTTP doors and jobs that compose the evidence engine into the app (uploads, items, legal exports)."""

@@ -1,0 +1,1 @@
+"""HTTP doors and jobs that compose the routing engine into the app (plans, publishing, pictures)."""

@@ -1,0 +1,4 @@
+"""Tables of the routing engine. Engine tables hold ids of application records as plain UUIDs
+(no foreign keys into ``api``), so the engine never depends on the application."""
+
+from __future__ import annotations
