@@ -4,6 +4,7 @@ confirmation, promises falling due. Never commits."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -35,7 +36,8 @@ def to_agreement(row: Row) -> schemas.Agreement:
         amount=row["amount"],
         currency=row["currency"],
         instalments=[
-            Instalment(date.fromisoformat(i["due_date"]), i["amount"]) for i in json_value(row["instalments"], [])
+            Instalment(date.fromisoformat(i["due_date"]), Decimal(i["amount"]))
+            for i in json_value(row["instalments"], [])
         ],
         payment_method=row["payment_method"],
         terms=json_value(row["terms"], {}),
