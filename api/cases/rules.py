@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+CENTS = Decimal("0.01")
 
 
 class Stage(StrEnum):
@@ -48,3 +52,8 @@ def mask_national_id(national_id: str) -> str:
     """Keep only the last 4 characters of a national id (the full value is never stored)."""
     cleaned = "".join(ch for ch in national_id if ch.isalnum())
     return cleaned[-4:]
+
+
+def money(value: Any) -> Decimal:
+    """An amount as an exact 2-decimal Decimal (SQLite stores NUMERIC as a number and drops the scale)."""
+    return Decimal(str(value)).quantize(CENTS)
