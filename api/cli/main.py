@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.cli.cases import cases
+from api.cli.demo import demo
 from api.cli.people import devices, teams, users
 from api.cli.runtime import run
 from api.settings import SETTINGS_DOC, get_settings
@@ -94,3 +95,4 @@ cli.add_command(teams)
 cli.add_command(users)
 cli.add_command(devices)
 cli.add_command(cases)
+cli.add_command(demo)
