@@ -166,9 +166,12 @@ def parse_row(record: dict[str, Any], *, flat: bool = True) -> ImportRow:
     return row
 
 
+_ENCODER = msgspec.msgpack.Encoder()
+
+
 def digest(row: ImportRow) -> str:
-    """A fingerprint of everything the upstream system said about a case."""
-    return hashlib.sha256(msgspec.json.encode(row, order="sorted")).hexdigest()
+    """A fingerprint of everything the upstream system said about a case (change detection only)."""
+    return hashlib.blake2b(_ENCODER.encode(row), digest_size=16).hexdigest()
 
 
 async def decoded_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
