@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from shapely.geometry import MultiPoint, Polygon
-from shapely.ops import transform
 
 from routing.geo import local_projection
 
@@ -20,6 +19,6 @@ def hull(points: Sequence[tuple[float, float]], buffer_m: float = 120.0) -> Ring
     lon0 = sum(p[1] for p in points) / len(points)
     to_metres, to_degrees = local_projection(lat0, lon0)
     shape = MultiPoint([to_metres(lon, lat) for lat, lon in points]).convex_hull.buffer(buffer_m, quad_segs=4)
-    polygon = transform(lambda x, y, z=None: to_degrees(x, y), shape)
-    assert isinstance(polygon, Polygon)
-    return [[[round(x, 6), round(y, 6)] for x, y in polygon.exterior.coords]]
+    assert isinstance(shape, Polygon)
+    ring = [to_degrees(x, y) for x, y in shape.exterior.coords]
+    return [[[round(lon, 6), round(lat, 6)] for lon, lat in ring]]

@@ -59,6 +59,7 @@ class PlanOptions(msgspec.Struct, frozen=True, kw_only=True):
     cluster_radius_m: float = 50.0
     stop_max_visits: int = 12
     region_max_stops: int = 320
+    region_min_collectors: int = 10  # never more regions than the team can staff with this many each
     exploration_level: int = 0  # 1 gave ~4% less travel for ~2.2x the time on the 1,000-visit bench
     detour_factor: float = 1.35
     speed_kmh: float = 25.0

@@ -22,7 +22,6 @@ from routing.share import share_collectors
 from routing.validate import validate
 from routing.windows import Clock, clock_for, shift_interval
 
-MIN_COLLECTORS_PER_REGION = 10
 SPILL_ROUNDS = 3
 SPILL_NEIGHBOURS = 5
 
@@ -43,9 +42,9 @@ def plan_day(
     stops, unplaced = build_stops(visits, options)
     hopeless = unservable(stops, collectors, options.day, clock, provider)
     servable = [s for s in stops if s.id not in hopeless]
-    limit = region_count_limit(len(collectors), MIN_COLLECTORS_PER_REGION)
+    limit = region_count_limit(len(collectors), options.region_min_collectors)
     drafts = make_regions(servable, options.region_max_stops, limit)
-    shares = share_collectors(drafts, collectors, options.detour_factor, options.speed_kmh)
+    shares = share_collectors(drafts, collectors, options.day, options.detour_factor, options.speed_kmh)
     tasks = _pin(
         [
             RegionTask(d.id, d.stops, shares[i], options.day, clock.origin, provider, options.exploration_level)

@@ -55,8 +55,10 @@ def _options(options: PlanOptions) -> None:
         raise InvalidPlanInput("a legal window must satisfy 0 <= start < end <= 1440 minutes")
     if not 0 <= options.exploration_level <= 5:
         raise InvalidPlanInput("exploration_level must be between 0 and 5")
-    if options.region_max_stops < 1 or options.stop_max_visits < 1 or options.cluster_radius_m < 0:
-        raise InvalidPlanInput("region_max_stops and stop_max_visits must be positive, cluster_radius_m >= 0")
+    if min(options.region_max_stops, options.region_min_collectors, options.stop_max_visits) < 1:
+        raise InvalidPlanInput("region_max_stops, region_min_collectors and stop_max_visits must be positive")
+    if options.cluster_radius_m < 0:
+        raise InvalidPlanInput("cluster_radius_m must not be negative")
     if options.detour_factor < 1 or options.speed_kmh <= 0:
         raise InvalidPlanInput("detour_factor must be >= 1 and speed_kmh > 0")
 
