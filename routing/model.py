@@ -66,6 +66,7 @@ class PlanOptions(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 0  # processes for regions; 0: one per CPU
     solver_threads: int = 1  # threads inside one region's solve
     spill: bool = True
+    polish_max_stops: int = 1000  # neighbouring regions re-solved together from their routes; 0: off
 
 
 class Reason(StrEnum):

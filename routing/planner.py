@@ -15,6 +15,7 @@ from routing.geo import haversine_m
 from routing.matrix import StraightLineProvider, TravelTimeProvider
 from routing.model import Collector, Plan, PlanOptions, Visit
 from routing.parallel import run_all
+from routing.polish import polish
 from routing.problem import RegionResult, RegionTask, solve_region
 from routing.reasons import unservable
 from routing.regions import make_regions, region_count_limit
@@ -56,6 +57,7 @@ def plan_day(
     spilled = 0
     if options.spill:
         tasks, results, spilled = spill(tasks, results, clock, options.workers)
+    tasks, results = polish(tasks, results, options.polish_max_stops, options.workers, solve_all)
     cells = {d.id: sorted(d.cells) for d in drafts}
     return assemble(options.day, clock, stops, tasks, results, cells, unplaced, hopeless, len(visits), spilled, started)
 

@@ -151,6 +151,38 @@ def test_regions_are_solved_in_parallel_and_cover_every_visit_once() -> None:
     assert len(plan.unplaced) == 0
 
 
+def test_polishing_across_region_borders_never_makes_the_plan_worse() -> None:
+    visits = _scattered(160, seed=8, spread_m=12_000)
+    collectors = [collector(f"c{i:02d}", (i % 5) * 5000 - 10000, (i // 5) * 5000 - 10000) for i in range(30)]
+    base = PlanOptions(day=DAY, region_max_stops=60, region_min_collectors=5, workers=2, polish_max_stops=0)
+    polished_options = PlanOptions(day=DAY, region_max_stops=60, region_min_collectors=5, workers=2)
+    rough, polished = plan_day(visits, collectors, base), plan_day(visits, collectors, polished_options)
+    assert rough.stats.regions >= 3
+    assert_plan_sound(polished, visits, collectors, polished_options)
+    assert polished.stats.placed_visits >= rough.stats.placed_visits
+    assert polished.total_travel_s <= rough.total_travel_s
+
+
+def test_polish_groups_are_neighbours_within_the_size_cap() -> None:
+    from routing.clustering import build_stops
+    from routing.polish import polish_groups
+    from routing.problem import RegionTask
+    from routing.regions import make_regions
+
+    visits = _scattered(200, seed=9, spread_m=15_000)
+    stops, _ = build_stops(visits, PlanOptions(day=DAY))
+    drafts = make_regions(stops, max_stops=30, max_regions=100)
+    tasks = [
+        RegionTask(d.id, d.stops, [collector("c")], DAY, datetime(2026, 6, 9, tzinfo=SHANGHAI), None)  # type: ignore[arg-type]
+        for d in drafts
+    ]
+    groups = polish_groups(tasks, max_stops=90)
+    assert groups
+    assert all(len(g) >= 2 and sum(len(tasks[i].stops) for i in g) <= 90 for g in groups)
+    flat = [i for g in groups for i in g]
+    assert len(flat) == len(set(flat))
+
+
 def test_regions_are_stable_from_day_to_day() -> None:
     visits = _scattered(160, seed=6, spread_m=12_000)
     collectors = [collector(f"c{i:02d}", 0, 0) for i in range(30)]
