@@ -68,3 +68,10 @@ class ReplanScopeUnknown(RoutingError):
 
     code = "422.102"
     status_code = 422
+
+
+class CollectorProfileNotFound(RoutingError):
+    """The collector does not exist or has no routing profile (home base, shift, capacity) yet."""
+
+    code = "404.101"
+    status_code = 404

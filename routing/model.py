@@ -75,6 +75,7 @@ class Reason(StrEnum):
     OUTSIDE_EVERY_WINDOW = "outside_every_window"
     OVER_CAPACITY = "over_capacity"
     NO_COLLECTOR_IN_REACH = "no_collector_in_reach"
+    ADDRESS_NOT_LOCATED = "address_not_located"  # set by the application: no usable coordinates
 
 
 class Unplaced(msgspec.Struct, frozen=True):
