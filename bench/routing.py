@@ -6,8 +6,9 @@
 1,000 visits / 40 collectors: the planner against one whole-instance VROOM solve (exploration level 0,
 every CPU) of the same stops in the same run: time ratio, travel-time ratio, visits it left out that
 the whole solve placed. 5,000 / 150: time and peak memory. 20,000 / 600: time, peak memory, share of
-visits unplaced. Peak memory is the largest sum of resident memory of this process and its workers,
-sampled every 50 ms. Timings on a shared 2-core machine are noisy: compare ratios, not seconds.
+visits unplaced. Peak memory is the largest sum of the memory of this process and its workers,
+sampled every 50 ms as proportional set size (PSS), so pages a forked worker shares with this
+process count once. Timings on a shared 2-core machine are noisy: compare ratios, not seconds.
 """
 
 from __future__ import annotations
@@ -44,11 +45,12 @@ class PeakMemory:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> int:
+        # Proportional set size: pages a forked worker shares with this process count once, not twice.
         me = psutil.Process()
-        total = me.memory_info().rss
+        total = me.memory_full_info().pss
         for child in me.children(recursive=True):
-            with contextlib.suppress(psutil.NoSuchProcess):
-                total += child.memory_info().rss
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                total += child.memory_full_info().pss
         return int(total)
 
     def _run(self) -> None:
@@ -109,11 +111,11 @@ def scenario_1000(seed: int) -> None:
     check(plan, visits)
     lost = whole_placed - placed_ids(plan)
     print("1,000 visits / 40 collectors")
+    hours = whole_travel / 3600
+    print(f"  whole-instance VROOM (level 0): {whole_s:7.2f} s  travel {hours:8.1f} h  placed {len(whole_placed)}")
+    hours = plan.total_travel_s / 3600
     print(
-        f"  whole-instance VROOM (level 0): {whole_s:7.2f} s  travel {whole_travel / 3600:8.1f} h  placed {len(whole_placed)}"
-    )
-    print(
-        f"  planner (regions, level {options.exploration_level}): {plan_s:7.2f} s  travel {plan.total_travel_s / 3600:8.1f} h"
+        f"  planner (regions, level {options.exploration_level}): {plan_s:7.2f} s  travel {hours:8.1f} h"
         f"  placed {plan.stats.placed_visits}  regions {plan.stats.regions}"
     )
     print(
