@@ -61,3 +61,79 @@ async def make_collector(team_id: UUID, username: str | None = None) -> Actor:
         code = await service.issue_enrolment_code(user.id, None, timedelta(hours=24))
         enrolled = await service.redeem_enrolment_code(schemas.DeviceEnrol(code=code.code, label="test phone"))
     return Actor(user.id, user.username, Role.COLLECTOR, team_id, enrolled.token, enrolled.device_id)
+
+
+async def make_case(
+    team_id: UUID | None,
+    *,
+    lat: float = 31.2304,
+    lon: float = 121.4737,
+    timezone: str = "Asia/Shanghai",
+    contact_state: str = "reachable",
+    amount_owed: str = "12000.00",
+    days_past_due: int = 45,
+    status: str = "open",
+) -> tuple[UUID, UUID]:
+    """A case with one valid home address; returns (case_id, address_id)."""
+    from decimal import Decimal
+
+    from api.cases.rules import stage_for
+    from api.cases.tables import Address, Case
+
+    ref = _unique("ext-")
+    async with write_transaction():
+        case = Case(
+            source="test",
+            external_ref=ref,
+            source_ref=f"test:{ref}",
+            debtor_name=f"Debtor {ref}",
+            national_id_last4="1234",
+            phones=["+86 138 0000 0000"],
+            amount_owed=Decimal(amount_owed),
+            currency="CNY",
+            days_past_due=days_past_due,
+            stage=stage_for(days_past_due).value,
+            status=status,
+            contact_state=contact_state,
+            team=team_id,
+        )
+        await case.save()
+        address = Address(
+            case=case.id,
+            kind="home",
+            text=f"{ref} Home Road 1",
+            normalised=f"{ref} home road 1",
+            lat=lat,
+            lon=lon,
+            timezone=timezone,
+        )
+        await address.save()
+    return case.id, address.id
+
+
+async def make_visit(
+    case_id: UUID,
+    address_id: UUID,
+    team_id: UUID | None,
+    *,
+    assigned_to: UUID | None = None,
+    type: str = "pressure",
+    due_in_days: int = 7,
+) -> UUID:
+    """A visit, assigned when ``assigned_to`` is given."""
+    from datetime import date, timedelta
+
+    from api.cases.tables import Visit
+
+    async with write_transaction():
+        visit = Visit(
+            case=case_id,
+            address=address_id,
+            team=team_id,
+            type=type,
+            status="assigned" if assigned_to else "requested",
+            due_date=date.today() + timedelta(days=due_in_days),
+            assigned_to=assigned_to,
+        )
+        await visit.save()
+    return visit.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from piccolo.columns import UUID, Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -22,7 +23,8 @@ class User(Table, tablename="app_user"):
     username = Varchar(length=80, unique=True)
     display_name = Varchar(length=200, default="")
     role = Varchar(length=20, index=True)  # collector | dispatcher | supervisor | legal | admin
-    team = ForeignKey(references=Team, null=True, index=True)
+    team = ForeignKey(references=Team, on_delete=OnDelete.restrict, null=True, index=True)
+    approval_tier = Varchar(length=40, default="")  # agreements this user may approve (settings tiers)
     active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -31,7 +33,7 @@ class StaffToken(Table, tablename="staff_token"):
     """A personal bearer token of a staff member (sha256 of the token; the token itself is never kept)."""
 
     id = UUID(primary_key=True)
-    user = ForeignKey(references=User, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
     token_hash = Varchar(length=64, unique=True)
     label = Varchar(length=200, default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -43,7 +45,7 @@ class Device(Table, tablename="device"):
     """An enrolled phone of a collector; its token identifies user + device."""
 
     id = UUID(primary_key=True)
-    user = ForeignKey(references=User, index=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
     token_hash = Varchar(length=64, unique=True)
     label = Varchar(length=200, default="")
     platform = Varchar(length=40, default="")
@@ -58,9 +60,9 @@ class EnrolmentCode(Table, tablename="enrolment_code"):
 
     id = UUID(primary_key=True)
     code_hash = Varchar(length=64, unique=True)
-    user = ForeignKey(references=User, index=True)
-    issued_by = ForeignKey(references=User, null=True)
+    user = ForeignKey(references=User, on_delete=OnDelete.restrict, index=True)
+    issued_by = ForeignKey(references=User, on_delete=OnDelete.restrict, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     redeemed_at = Timestamptz(null=True, default=None)
-    device = ForeignKey(references=Device, null=True)
+    device = ForeignKey(references=Device, on_delete=OnDelete.restrict, null=True)

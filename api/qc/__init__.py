@@ -1,0 +1,1 @@
+"""Quality control: a monthly sample of each collector's completed visits, reviewed by supervisors."""

@@ -1,0 +1,1 @@
+"""Webhooks: case status changes pushed to subscribers, signed, retried, logged, replayable."""
