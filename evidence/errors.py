@@ -29,6 +29,7 @@ class TusVersionUnsupported(EvidenceError):
 
     code = "412.70"
     status_code = 412
+    headers: ClassVar[dict[str, str]] = {"Tus-Version": "1.0.0"}
 
 
 class UploadMetadataInvalid(EvidenceError):

@@ -128,8 +128,7 @@ def _require_open(row: Mapping[str, Any]) -> None:
 async def upload_status(config: EvidenceConfig, upload_id: UUID, who: Who) -> UploadStatus:
     """Where an upload stands (HEAD). An upload whose bytes are all there but whose completion was
     interrupted (crash, lost connection) is completed now, so a client resuming never stalls."""
-    async with config.transaction():
-        row = await get_upload_or_raise(upload_id, who)
+    row = await get_upload_or_raise(upload_id, who)
     _require_open(row)
     files = UploadFiles(config.upload_dir, upload_id)
     if row["state"] == "open" and files.exists() and files.offset() == int(row["length"]):

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from api.queue.registry import CronSpec, JobSpec
+from uuid import UUID
 
-JOBS: list[JobSpec] = []
-CRONS: list[CronSpec] = []
+from api.evidence.config import evidence_config
+from api.queue.registry import CronSpec, JobSpec
+from api.queue.runner import JobContext
+from evidence import processing, uploads
+from evidence.ports import PROCESS_ITEM
+
+
+async def process_item(ctx: JobContext, item_id: str) -> None:
+    """evidence.process_item: inspect a verified item's bytes, make its derived file, flag what is doubtful."""
+    await processing.process_item(evidence_config(), UUID(item_id))
+
+
+async def expire_uploads(ctx: JobContext) -> None:
+    """evidence.expire_uploads: close incomplete uploads past their expiry and delete their bytes."""
+    await uploads.expire_uploads(evidence_config())
+
+
+JOBS: list[JobSpec] = [JobSpec(name=PROCESS_ITEM, fn=process_item, timeout_s=120)]
+CRONS: list[CronSpec] = [CronSpec(name="evidence.expire_uploads", fn=expire_uploads, every_s=600)]
