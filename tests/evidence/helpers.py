@@ -97,7 +97,9 @@ async def tus_patch(
     return await client.patch(location, headers=headers, content=chunk)
 
 
-async def upload_whole(client: httpx.AsyncClient, field: Field, data: bytes, kind: str = "photo", **declared: object) -> str:
+async def upload_whole(
+    client: httpx.AsyncClient, field: Field, data: bytes, kind: str = "photo", **declared: object
+) -> str:
     """Declare and upload ``data`` in one PATCH; returns the item id."""
     item = await declare(client, field, data, kind, **declared)
     created = await tus_create(client, field, str(item["id"]), sha256(data), len(data), kind)
