@@ -50,15 +50,18 @@ async def test_chunks_resume_from_head_and_the_item_is_verified(client: httpx.As
     assert "upload-expires" in created.headers
     location = created.headers["location"]
     first = await tus_patch(client, field, location, 0, data[:100_000])
-    assert first.status_code == 204 and first.headers["upload-offset"] == "100000"
+    assert first.status_code == 204
+    assert first.headers["upload-offset"] == "100000"
     stale = await tus_patch(client, field, location, 0, data[:10])
-    assert stale.status_code == 409 and stale.json()["code"] == "409.70"
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "409.70"
     head = await client.head(location, headers={**field.collector.headers, **TUS})
     assert head.headers["upload-offset"] == "100000"
     assert head.headers["upload-length"] == str(len(data))
     assert head.headers["cache-control"] == "no-store"
     last = await tus_patch(client, field, location, 100_000, data[100_000:])
-    assert last.status_code == 204 and last.headers["upload-offset"] == str(len(data))
+    assert last.status_code == 204
+    assert last.headers["upload-offset"] == str(len(data))
     got = await client.get(f"/v1/evidence/items/{item['id']}", headers=field.legal.headers)
     assert got.json()["state"] == "verified"
     await drain_jobs()
@@ -85,7 +88,8 @@ async def test_corrupted_chunk_gets_460_and_is_discarded(client: httpx.AsyncClie
     head = await client.head(location, headers={**field.collector.headers, **TUS})
     assert head.headers["upload-offset"] == "0"
     answer = await tus_patch(client, field, location, 0, data[:20_000], f"{algorithm} {good}")
-    assert answer.status_code == 204 and answer.headers["upload-offset"] == "20000"
+    assert answer.status_code == 204
+    assert answer.headers["upload-offset"] == "20000"
 
 
 async def test_unsupported_checksum_algorithm_is_a_coded_400(client: httpx.AsyncClient):
@@ -96,7 +100,8 @@ async def test_unsupported_checksum_algorithm_is_a_coded_400(client: httpx.Async
         "location"
     ]
     answer = await tus_patch(client, field, location, 0, data, "md5 " + base64.b64encode(b"x" * 16).decode())
-    assert answer.status_code == 400 and answer.json()["code"] == "400.74"
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "400.74"
 
 
 async def test_wrong_whole_file_hash_is_refused_and_nothing_becomes_evidence(client: httpx.AsyncClient):
@@ -167,7 +172,8 @@ async def test_termination_drops_an_incomplete_upload_but_never_a_complete_one(c
     ]
     await tus_patch(client, field, location, 0, data)
     refused = await client.delete(location, headers={**field.collector.headers, **TUS})
-    assert refused.status_code == 409 and refused.json()["code"] == "409.74"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "409.74"
 
 
 @pytest.mark.parametrize(
