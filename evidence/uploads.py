@@ -103,6 +103,9 @@ async def create_upload(
         "finished_at": items.now() if stored else None,
     }
     await repo.insert_upload(row)
+    _, unsafe = items.sanitise_filename(meta.filename)
+    if unsafe is not None:  # the name is never used as a path; the attempt is kept on record
+        await items.add_flags(item.id, [unsafe])
     if stored:
         await items.receive_item(
             item.id, who, {"upload_id": str(upload_id), "from": "blob already stored"}, config.defer

@@ -107,11 +107,11 @@ def make_photo_thumbnail(path: Path, limits: ImageLimits) -> ImageResult:
         if im is None:
             return result
         with im:
-            orientation = _exif_capture(im, result)
             side = limits.thumbnail_side
             im.draft("RGB", (side, side))  # JPEG: let libjpeg decode at 1/2, 1/4 or 1/8 scale
             im.thumbnail((side, side), Image.Resampling.BICUBIC, reducing_gap=2.0)
             thumb = im.convert("RGB")
+            orientation = _exif_capture(im, result)  # after decoding: a PNG's EXIF may follow its pixels
     except DECODE_ERRORS as exc:
         return _flag_error(result, exc)
     for step in _TRANSPOSE.get(orientation, []):
