@@ -7,8 +7,8 @@ from uuid import UUID
 from api.evidence.config import evidence_config
 from api.queue.registry import CronSpec, JobSpec
 from api.queue.runner import JobContext
-from evidence import processing, uploads
-from evidence.ports import PROCESS_ITEM
+from evidence import agreements, processing, uploads
+from evidence.ports import PROCESS_ITEM, RENDER_AGREEMENT
 
 
 async def process_item(ctx: JobContext, item_id: str) -> None:
@@ -16,10 +16,18 @@ async def process_item(ctx: JobContext, item_id: str) -> None:
     await processing.process_item(evidence_config(), UUID(item_id))
 
 
+async def render_agreement(ctx: JobContext, agreement_id: str) -> None:
+    """evidence.render_agreement: render the signed agreement's PDF once its signature is processed."""
+    await agreements.render_agreement(evidence_config(), UUID(agreement_id))
+
+
 async def expire_uploads(ctx: JobContext) -> None:
     """evidence.expire_uploads: close incomplete uploads past their expiry and delete their bytes."""
     await uploads.expire_uploads(evidence_config())
 
 
-JOBS: list[JobSpec] = [JobSpec(name=PROCESS_ITEM, fn=process_item, timeout_s=120)]
+JOBS: list[JobSpec] = [
+    JobSpec(name=PROCESS_ITEM, fn=process_item, timeout_s=120),
+    JobSpec(name=RENDER_AGREEMENT, fn=render_agreement, timeout_s=120),
+]
 CRONS: list[CronSpec] = [CronSpec(name="evidence.expire_uploads", fn=expire_uploads, every_s=600)]
