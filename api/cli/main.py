@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.evidence import evidence
 from api.cli.people import devices, teams, users
 from api.cli.runtime import run
 from api.settings import SETTINGS_DOC, get_settings
@@ -92,3 +93,4 @@ def show_settings() -> None:
 cli.add_command(teams)
 cli.add_command(users)
 cli.add_command(devices)
+cli.add_command(evidence)
