@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from api.auth import auth_middleware, provide_principal
 from api.cases.routes import ROUTES as CASE_ROUTES
 from api.db import is_sqlite, start_engine, stop_engine
+from api.dispatch.routes import ROUTES as VISIT_ROUTES
 from api.errors import (
     AuthenticationRequired,
     InternalError,
@@ -32,13 +33,16 @@ from api.evidence.routes import ROUTES as EVIDENCE_ROUTES
 from api.health.routes import health
 from api.http import errors, merge_responses
 from api.migrations import upgrade
+from api.outcomes.routes import ROUTES as OUTCOME_ROUTES
 from api.people.errors import DeviceRevoked, UserInactive
 from api.people.routes import DeviceController, TeamController, TokenController, UserController
+from api.qc.routes import ROUTES as QC_ROUTES
 from api.queue.backends import start_backend, stop_backend
 from api.queue.catalogue import register_all
 from api.routing.routes import ROUTES as ROUTING_ROUTES
 from api.settings import Settings, get_settings
 from api.sync.routes import ROUTES as SYNC_ROUTES
+from api.webhooks.routes import ROUTES as WEBHOOK_ROUTES
 from api.wire import WireRequest, WireResponse
 
 log = logging.getLogger(__name__)
@@ -50,6 +54,10 @@ ROUTE_HANDLERS: list[Any] = [
     TokenController,
     DeviceController,
     *CASE_ROUTES,
+    *VISIT_ROUTES,
+    *OUTCOME_ROUTES,
+    *QC_ROUTES,
+    *WEBHOOK_ROUTES,
     *SYNC_ROUTES,
     *EVIDENCE_ROUTES,
     *ROUTING_ROUTES,

@@ -10,6 +10,7 @@ the queue only after the commit succeeded.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -167,3 +168,31 @@ async def read_transaction() -> AsyncIterator[None]:
         if isinstance(engine, PostgresEngine):
             await engine.run_ddl("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
+
+
+def json_value(value: Any, default: Any = None) -> Any:
+    """A JSON column's value: PostgreSQL gives it parsed, SQLite as text."""
+    if isinstance(value, str | bytes):
+        return json.loads(value) if value else default
+    return default if value is None else value
+
+
+@asynccontextmanager
+async def savepoint() -> AsyncIterator[None]:
+    """Run a block inside the open transaction so that its failure undoes only the block.
+
+    Used where one request applies many independent changes (bulk dispatch, a sync push): a
+    refused item must not roll back the others.
+    """
+    engine = get_engine()
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("savepoint() needs an open write_transaction()")
+    point = await transaction.savepoint()
+    try:
+        yield
+    except BaseException:
+        await point.rollback_to()
+        raise
+    else:
+        await point.release()

@@ -113,6 +113,7 @@ class ComplianceSettings(msgspec.Struct, frozen=True):
     geofence_radius_m: float
     retention_years: int
     visit_due_days: int
+    pressure_after_hours: int
     revisit_max_attempts: int
     qc_sample_share: float
     approval_tiers: tuple[tuple[str, Decimal], ...]
@@ -181,6 +182,7 @@ def load_settings() -> Settings:
             geofence_radius_m=_env_float("GEOFENCE_RADIUS_M", 300.0),
             retention_years=_env_int("RETENTION_YEARS", 5),
             visit_due_days=_env_int("VISIT_DUE_DAYS", 7),
+            pressure_after_hours=_env_int("PRESSURE_AFTER_HOURS", 24),
             revisit_max_attempts=_env_int("REVISIT_MAX_ATTEMPTS", 3),
             qc_sample_share=_env_float("QC_SAMPLE_SHARE", 0.30),
             approval_tiers=_approval_tiers(),
@@ -216,7 +218,8 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("FIELDVISIT_GEOFENCE_RADIUS_M", "300", "check-ins farther than this from the address are flagged"),
     ("FIELDVISIT_RETENTION_YEARS", "5", "years records are kept after a case ends"),
     ("FIELDVISIT_VISIT_DUE_DAYS", "7", "a visit is due this many days after its request"),
-    ("FIELDVISIT_REVISIT_MAX_ATTEMPTS", "3", "NOH/NFD revisits before escalation"),
+    ("FIELDVISIT_PRESSURE_AFTER_HOURS", "24", "a reachable case unpaid this long after contact gets a visit"),
+    ("FIELDVISIT_REVISIT_MAX_ATTEMPTS", "3", "NOH/NFD visits before escalation"),
     ("FIELDVISIT_QC_SAMPLE_SHARE", "0.30", "share of completed visits sampled for QC each month"),
     (
         "FIELDVISIT_APPROVAL_TIERS",

@@ -104,25 +104,27 @@ class IllegalCaseTransition(Exception):
     """The event is not allowed in the case's current state."""
 
 
-def _met(state: CaseState, **changes: object) -> CaseState:
-    """The debtor was met at the door: the failed-attempt streak ends."""
-    return replace(state, failed_attempts=0, **changes)  # type: ignore[arg-type]
+def _met(state: CaseState, status: CaseStatus | None = None, **changes: object) -> CaseState:
+    """The debtor was met (or traced anew): the failed-attempt streak ends, an escalation lifts."""
+    if status is None:
+        status = CaseStatus.OPEN if state.status is CaseStatus.ESCALATED else state.status
+    return replace(state, failed_attempts=0, status=status, **changes)  # type: ignore[arg-type]
 
 
 def _outcome(state: CaseState, facts: OutcomeFacts, policy: Policy) -> Decision:
     code = facts.code
     if code is OutcomeCode.PTP:
         return Decision(_met(state, status=CaseStatus.PROMISED), (Effect.TRACK_PROMISE,))
+    effects: tuple[Effect, ...]
     if code is OutcomeCode.AGR:
-        effects: tuple[Effect, ...]
         if facts.needs_approval:
             status, effects = CaseStatus.AGREEMENT_PENDING, (Effect.RECORD_AGREEMENT, Effect.REQUEST_APPROVAL)
         else:
             status, effects = CaseStatus.IN_AGREEMENT, (Effect.RECORD_AGREEMENT,)
         return Decision(_met(state, status=status), effects)
     if code is OutcomeCode.PAID:
-        status = CaseStatus.PAID if facts.pays_in_full else state.status
-        return Decision(_met(state, status=status), (Effect.RECORD_PAYMENT,))
+        paid = CaseStatus.PAID if facts.pays_in_full else None
+        return Decision(_met(state, status=paid), (Effect.RECORD_PAYMENT,))
     if code is OutcomeCode.REF:
         refusals = state.refusals + 1
         if refusals >= policy.refusals_for_legal:
@@ -134,10 +136,10 @@ def _outcome(state: CaseState, facts: OutcomeFacts, policy: Policy) -> Decision:
             return Decision(replace(state, status=CaseStatus.ESCALATED, failed_attempts=failed), (Effect.ESCALATE,))
         return Decision(replace(state, failed_attempts=failed), (Effect.SCHEDULE_REVISIT,))
     if code is OutcomeCode.MOV:
-        moved: tuple[Effect, ...] = (Effect.MARK_ADDRESS_INVALID,)
         if facts.new_address:
-            moved += (Effect.ADD_ADDRESS, Effect.TRACING_VISIT)
-        return Decision(replace(state, failed_attempts=0), moved)
+            effects = (Effect.MARK_ADDRESS_INVALID, Effect.ADD_ADDRESS, Effect.TRACING_VISIT)
+            return Decision(_met(state), effects)
+        return Decision(state, (Effect.MARK_ADDRESS_INVALID,))
     if code is OutcomeCode.INV:
         return Decision(state, (Effect.MARK_ADDRESS_INVALID,))
     # DIS, DEC: nothing changes until a supervisor confirms.

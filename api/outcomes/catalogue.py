@@ -14,7 +14,18 @@ from uuid import UUID
 
 import msgspec
 
-Money = Annotated[Decimal, msgspec.Meta(gt=0, le=Decimal("1e13"))]
+Money = Decimal  # checked by ``check_money`` (msgspec has no numeric constraints for Decimal)
+MAX_MONEY = Decimal(10) ** 13
+
+
+def check_money(name: str, value: Decimal) -> None:
+    """A money amount must be positive, finite, with at most 2 decimals, and not absurd."""
+    if not value.is_finite() or value <= 0 or value > MAX_MONEY:
+        raise ValueError(f"`{name}` must be a positive amount up to {MAX_MONEY}")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"`{name}` has more than 2 decimals")
+
+
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
 Note = Annotated[str, msgspec.Meta(max_length=4000)]
 
@@ -45,12 +56,18 @@ class PromiseToPay(_Outcome, tag="PTP"):
     amount: Money
     currency: Currency
 
+    def __post_init__(self) -> None:
+        check_money("amount", self.amount)
+
 
 class Instalment(msgspec.Struct, forbid_unknown_fields=True):
     """One payment of a repayment plan."""
 
     due_date: date
     amount: Money
+
+    def __post_init__(self) -> None:
+        check_money("amount", self.amount)
 
 
 class AgreementSigned(_Outcome, tag="AGR"):
@@ -64,6 +81,11 @@ class AgreementSigned(_Outcome, tag="AGR"):
     signature_evidence_id: UUID | None = None
     place: Annotated[str, msgspec.Meta(max_length=300)] = ""
 
+    def __post_init__(self) -> None:
+        check_money("amount", self.amount)
+        if sum(i.amount for i in self.instalments) != self.amount:
+            raise ValueError("the instalments must add up to `amount`")
+
 
 class PaidOnSite(_Outcome, tag="PAID"):
     """The debtor paid at the door."""
@@ -71,6 +93,9 @@ class PaidOnSite(_Outcome, tag="PAID"):
     amount: Money
     currency: Currency
     receipt_number: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+
+    def __post_init__(self) -> None:
+        check_money("amount", self.amount)
 
 
 class Refused(_Outcome, tag="REF"):

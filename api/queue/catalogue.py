@@ -24,11 +24,16 @@ def register_all() -> None:
     if _registered:
         return
     from api.cases import jobs as case_jobs
+    from api.dispatch import jobs as dispatch_jobs
     from api.evidence import jobs as evidence_jobs
+    from api.outcomes import jobs as outcome_jobs
+    from api.qc import jobs as qc_jobs
     from api.routing import jobs as routing_jobs
     from api.sync import jobs as sync_jobs
+    from api.webhooks import jobs as webhook_jobs
 
-    for module in (case_jobs, sync_jobs, evidence_jobs, routing_jobs):
+    modules = (case_jobs, dispatch_jobs, outcome_jobs, qc_jobs, webhook_jobs, sync_jobs, evidence_jobs, routing_jobs)
+    for module in modules:
         for spec in module.JOBS:
             register(spec)
         for cron in module.CRONS:

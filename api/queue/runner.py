@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any, Protocol
 
-from api.db import UnitOfWork, current_unit_of_work, write_transaction
+from api.db import UnitOfWork, current_unit_of_work, json_value, write_transaction
 from api.queue.registry import UnknownJob, all_jobs, get_job
 from api.queue.tables import Job
 from api.settings import Settings, get_settings
@@ -158,8 +157,7 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
     if row is None:
         return RunResult(Outcome.SKIPPED)
     name, args, attempt = spec.name, row["args"], int(row["attempts"])
-    if isinstance(args, str):  # SQLite hands JSON back as text
-        args = json.loads(args)
+    args = json_value(args, [])
     context = JobContext(settings=settings, job_id=job_id, attempt=attempt)
     try:
         await spec.fn(context, *args)

@@ -1,0 +1,166 @@
+"""The upstream import format (pure): streaming CSV / JSON Lines records, row validation, digests.
+
+CSV columns (header row required; order free; unknown columns refused):
+
+| column | required | meaning |
+|---|---|---|
+| source | yes | upstream system id (e.g. ``core``) |
+| external_ref | yes | the case's id in that system; (source, external_ref) is the upsert key |
+| debtor_name | yes | |
+| amount_owed | yes | exact decimal, e.g. ``12000.50`` |
+| currency | yes | ISO 4217, e.g. ``CNY`` |
+| days_past_due | yes | integer |
+| national_id | no | full id: only its last 4 characters are kept |
+| phones | no | separated by ``;`` |
+| contact_state | no | ``reachable`` (default) or ``lost`` |
+| status | no | ``open`` (default) or ``closed`` (closes the case upstream) |
+| team | no | team name |
+| last_contact_at / last_payment_at | no | ISO 8601 with offset |
+| home_address, home_lat, home_lon, home_timezone | no | likewise ``work_*``, ``registered_*`` |
+
+JSON Lines: one object per line with the same keys; ``phones`` may be a list, and ``addresses`` a
+list of ``{"kind", "text", "lat", "lon", "timezone"}``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from api.cases.rules import AddressKind, ContactState, mask_national_id
+
+REQUIRED = ("source", "external_ref", "debtor_name", "amount_owed", "currency", "days_past_due")
+_ADDRESS_FIELDS = ("address", "lat", "lon", "timezone")
+OPTIONAL = (
+    "national_id",
+    "phones",
+    "contact_state",
+    "status",
+    "team",
+    "last_contact_at",
+    "last_payment_at",
+    *(f"{kind}_{field}" for kind in ("home", "work", "registered") for field in _ADDRESS_FIELDS),
+)
+COLUMNS = frozenset(REQUIRED + OPTIONAL)
+MAX_LINE = 64 * 1024
+MAX_AMOUNT = Decimal(10) ** 15
+
+
+class ImportAddress(msgspec.Struct, forbid_unknown_fields=True):
+    """An address as the upstream system sends it."""
+
+    kind: AddressKind
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    lat: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    lon: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    timezone: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class ImportRow(msgspec.Struct, forbid_unknown_fields=True):
+    """One validated case row."""
+
+    source: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=r"^[^:]+$")]
+    external_ref: Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
+    debtor_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    amount_owed: Decimal
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+    days_past_due: Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+    national_id: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    phones: list[Annotated[str, msgspec.Meta(max_length=40)]] = msgspec.field(default_factory=list)
+    contact_state: ContactState = ContactState.REACHABLE
+    status: Literal["open", "closed"] = "open"
+    team: Annotated[str, msgspec.Meta(max_length=120)] | None = None
+    last_contact_at: datetime | None = None
+    last_payment_at: datetime | None = None
+    addresses: list[ImportAddress] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.amount_owed.is_finite() or not 0 <= self.amount_owed <= MAX_AMOUNT:
+            raise ValueError(f"`amount_owed` must be between 0 and {MAX_AMOUNT}")
+
+    @property
+    def source_ref(self) -> str:
+        return f"{self.source}:{self.external_ref}"
+
+
+class RowError(msgspec.Struct):
+    """Why one row was not imported."""
+
+    row: int
+    error: str
+
+
+def _from_flat(record: dict[str, Any]) -> dict[str, Any]:
+    """CSV-style flat columns to the row shape (addresses grouped, phones split, blanks dropped)."""
+    data = {k: v for k, v in record.items() if v not in ("", None)}
+    addresses = list(data.pop("addresses", []) or [])
+    for kind in ("home", "work", "registered"):
+        text = data.pop(f"{kind}_address", None)
+        parts = {f: data.pop(f"{kind}_{f}", None) for f in ("lat", "lon", "timezone")}
+        if text:
+            addresses.append({"kind": kind, "text": text, **{k: v for k, v in parts.items() if v is not None}})
+    if addresses:
+        data["addresses"] = addresses
+    if isinstance(data.get("phones"), str):
+        data["phones"] = [p.strip() for p in data["phones"].split(";") if p.strip()]
+    return data
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def parse_row(record: dict[str, Any]) -> ImportRow:
+    """Validate one record; raises ``msgspec.ValidationError`` naming the field."""
+    row = msgspec.convert(_from_flat(record), ImportRow, strict=False)
+    row.national_id = mask_national_id(row.national_id)
+    row.last_contact_at = _aware(row.last_contact_at)
+    row.last_payment_at = _aware(row.last_payment_at)
+    return row
+
+
+def digest(row: ImportRow) -> str:
+    """A fingerprint of everything the upstream system said about a case."""
+    return hashlib.sha256(msgspec.json.encode(row, order="sorted")).hexdigest()
+
+
+async def decoded_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    """UTF-8 lines (with their line ends) from byte chunks, without holding the whole body."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
+    pending = ""
+    async for chunk in chunks:
+        pending += decoder.decode(chunk)
+        *complete, pending = pending.split("\n")
+        for line in complete:
+            yield line + "\n"
+        if len(pending) > MAX_LINE:
+            yield pending  # an absurd line: the parser will report it as a bad row
+            pending = ""
+    pending += decoder.decode(b"", final=True)
+    if pending:
+        yield pending
+
+
+async def csv_records(lines: AsyncIterator[str]) -> AsyncIterator[list[str]]:
+    """CSV records from lines; a quoted field may span lines (balanced quotes end a record)."""
+    pending: list[str] = []
+    odd_quotes = False
+    async for line in lines:
+        pending.append(line)
+        odd_quotes ^= line.count('"') % 2 == 1
+        if not odd_quotes:
+            text = "".join(pending)
+            pending = []
+            if text.strip():
+                yield next(csv.reader([text]))
+    if pending and "".join(pending).strip():
+        yield next(csv.reader(["".join(pending)]))

@@ -1,0 +1,299 @@
+"""Every query of the core records: cases, addresses, visits, the timeline, flags, case events."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+from api.cases.tables import Address, Case, CaseEvent, Visit, VisitEvent, VisitFlag
+from api.db import is_sqlite
+from api.dispatch.visit_states import OPEN
+
+Row = dict[str, Any]
+
+
+def now() -> datetime:
+    """The server clock (UTC)."""
+    return datetime.now(UTC)
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+_CASE_LIST_COLUMNS = (
+    Case.id,
+    Case.source,
+    Case.external_ref,
+    Case.debtor_name,
+    Case.national_id_last4,
+    Case.amount_owed,
+    Case.currency,
+    Case.days_past_due,
+    Case.stage,
+    Case.status,
+    Case.contact_state,
+    Case.team,
+    Case.legal_flag,
+    Case.pending_confirmation,
+    Case.version,
+    Case.updated_at,
+)
+
+
+async def get_case(case_id: UUID, *, for_update: bool = False) -> Row | None:
+    """A case by id (locked for update on PostgreSQL when asked)."""
+    query = Case.select().where(Case.id == case_id)
+    if for_update and not is_sqlite():  # SQLite serialises writers already
+        query = query.lock_rows("NO KEY UPDATE")
+    return await query.first()
+
+
+async def list_cases(
+    *,
+    team_id: UUID | None,
+    status: str | None,
+    stage: str | None,
+    limit: int,
+    offset: int,
+) -> list[Row]:
+    """Cases, filtered, newest change first."""
+    query = Case.select(*_CASE_LIST_COLUMNS).order_by(Case.updated_at, ascending=False).order_by(Case.id)
+    if team_id is not None:
+        query = query.where(Case.team == team_id)
+    if status is not None:
+        query = query.where(Case.status == status)
+    if stage is not None:
+        query = query.where(Case.stage == stage)
+    return await query.limit(limit).offset(offset)
+
+
+async def update_case(case_id: UUID, values: dict[Any, Any]) -> None:
+    """Write case fields, bump its version."""
+    await Case.update({**values, Case.version: Case.version + 1, Case.updated_at: now()}).where(Case.id == case_id)
+
+
+async def add_case_event(
+    case_id: UUID, source_ref: str, from_status: str, to_status: str, reason: str, visit_id: UUID | None, data: Row
+) -> int:
+    """Append a status change to the case feed; returns its sequence id."""
+    rows = await CaseEvent.insert(
+        CaseEvent(
+            case=case_id,
+            source_ref=source_ref,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            visit=visit_id,
+            data=data,
+        )
+    ).returning(CaseEvent.id)
+    return int(rows[0]["id"])
+
+
+async def list_case_events_after(window_sql: str, args: list[int], limit: int, team_id: UUID | None) -> list[Row]:
+    """Final case events after a cursor (``window_sql`` from ``sync.feed.window``), in feed order."""
+    team_filter = ""
+    team_args: list[Any] = []
+    if team_id is not None:
+        team_filter = ' AND "case" IN (SELECT id FROM collection_case WHERE team = {})'
+        team_args = [team_id]
+    sql = (
+        'SELECT id, txid, "case", source_ref, at, from_status, to_status, reason, visit, data '  # noqa: S608
+        f"FROM case_event WHERE {window_sql}{team_filter} ORDER BY txid, id LIMIT {{}}"
+    )
+    rows: list[Row] = await CaseEvent.raw(sql, *args, *team_args, limit)
+    return rows
+
+
+async def get_case_event(event_id: int) -> Row | None:
+    """One case event."""
+    return await CaseEvent.select().where(CaseEvent.id == event_id).first()
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+async def get_address(address_id: UUID) -> Row | None:
+    """An address by id."""
+    return await Address.select().where(Address.id == address_id).first()
+
+
+async def list_addresses(case_id: UUID) -> list[Row]:
+    """A case's addresses, valid first."""
+    return await Address.select().where(Address.case == case_id).order_by(Address.valid, ascending=False)
+
+
+async def create_address(
+    case_id: UUID,
+    kind: str,
+    text: str,
+    normalised: str,
+    lat: float | None,
+    lon: float | None,
+    timezone: str,
+    origin: str,
+) -> UUID:
+    """Insert an address."""
+    address = Address(
+        case=case_id, kind=kind, text=text, normalised=normalised, lat=lat, lon=lon, timezone=timezone, origin=origin
+    )
+    await address.save()
+    return UUID(str(address.id))
+
+
+async def invalidate_address(address_id: UUID, reason: str) -> None:
+    """Mark an address invalid for good."""
+    await Address.update({Address.valid: False, Address.invalid_reason: reason, Address.invalidated_at: now()}).where(
+        Address.id == address_id
+    )
+
+
+# --- visits ----------------------------------------------------------------------------------
+
+
+async def get_visit(visit_id: UUID, *, for_update: bool = False) -> Row | None:
+    """A visit by id (row-locked on PostgreSQL when asked, so concurrent changes serialise)."""
+    query = Visit.select().where(Visit.id == visit_id)
+    if for_update and not is_sqlite():
+        query = query.lock_rows("NO KEY UPDATE")
+    return await query.first()
+
+
+async def create_visit(values: Row) -> UUID:
+    """Insert a visit."""
+    visit = Visit(**values)
+    await visit.save()
+    return UUID(str(visit.id))
+
+
+async def update_visit(visit_id: UUID, values: dict[Any, Any]) -> int:
+    """Write visit fields and bump its version; returns the new version."""
+    rows = await (
+        Visit.update({**values, Visit.version: Visit.version + 1, Visit.updated_at: now()})
+        .where(Visit.id == visit_id)
+        .returning(Visit.version)
+    )
+    return int(rows[0]["version"])
+
+
+async def list_visits(
+    *,
+    team_id: UUID | None,
+    status: str | None,
+    collector_id: UUID | None,
+    due_before: date | None,
+    due_after: date | None,
+    overdue_on: date | None,
+    case_id: UUID | None,
+    limit: int,
+    offset: int,
+) -> list[Row]:
+    """Visits, filtered, by due date."""
+    query = Visit.select().order_by(Visit.due_date).order_by(Visit.id)
+    if team_id is not None:
+        query = query.where(Visit.team == team_id)
+    if status is not None:
+        query = query.where(Visit.status == status)
+    if collector_id is not None:
+        query = query.where(Visit.assigned_to == collector_id)
+    if due_before is not None:
+        query = query.where(Visit.due_date <= due_before)
+    if due_after is not None:
+        query = query.where(Visit.due_date >= due_after)
+    if overdue_on is not None:
+        query = query.where((Visit.due_date < overdue_on) & Visit.status.is_in([s.value for s in OPEN]))
+    if case_id is not None:
+        query = query.where(Visit.case == case_id)
+    return await query.limit(limit).offset(offset)
+
+
+async def open_visits_of_case(case_id: UUID) -> list[Row]:
+    """A case's visits that are not completed or cancelled."""
+    return await Visit.select().where((Visit.case == case_id) & Visit.status.is_in([s.value for s in OPEN]))
+
+
+async def open_visits_at_address(address_id: UUID) -> list[Row]:
+    """Open visits to one address."""
+    return await Visit.select().where((Visit.address == address_id) & Visit.status.is_in([s.value for s in OPEN]))
+
+
+async def count_visits_of_case(case_id: UUID) -> int:
+    """How many visits a case has had."""
+    return int(await Visit.count().where(Visit.case == case_id))
+
+
+# --- timeline and flags ----------------------------------------------------------------------
+
+
+async def add_visit_event(
+    visit_id: UUID, case_id: UUID, kind: str, actor: UUID | None, device: UUID | None, data: Row
+) -> None:
+    """Append to a visit's timeline."""
+    await VisitEvent.insert(VisitEvent(visit=visit_id, case=case_id, kind=kind, actor=actor, device=device, data=data))
+
+
+async def list_visit_events(*, visit_id: UUID | None = None, case_id: UUID | None = None) -> list[Row]:
+    """A visit's or a case's timeline, oldest first."""
+    query = VisitEvent.select().order_by(VisitEvent.id)
+    if visit_id is not None:
+        query = query.where(VisitEvent.visit == visit_id)
+    if case_id is not None:
+        query = query.where(VisitEvent.case == case_id)
+    return await query
+
+
+async def add_flag(visit_id: UUID, case_id: UUID, kind: str, detail: str) -> None:
+    """Raise a flag on a visit."""
+    await VisitFlag.insert(VisitFlag(visit=visit_id, case=case_id, kind=kind, detail=detail))
+
+
+async def list_flags(
+    *,
+    visit_id: UUID | None = None,
+    case_id: UUID | None = None,
+    team_id: UUID | None = None,
+    kind: str | None = None,
+    limit: int = 200,
+) -> list[Row]:
+    """Flags, newest first."""
+    query = VisitFlag.select().order_by(VisitFlag.raised_at, ascending=False).limit(limit)
+    if visit_id is not None:
+        query = query.where(VisitFlag.visit == visit_id)
+    if case_id is not None:
+        query = query.where(VisitFlag.case == case_id)
+    if team_id is not None:
+        query = query.where(VisitFlag.visit.team == team_id)
+    if kind is not None:
+        query = query.where(VisitFlag.kind == kind)
+    return await query
+
+
+# --- the system's own visit requests ---------------------------------------------------------
+
+_OPEN_VISIT = "SELECT 1 FROM visit v WHERE v.\"case\" = c.id AND v.status IN ('requested', 'assigned', 'checked_in')"
+
+
+async def cases_needing_pressure_visit(contacted_before: datetime, limit: int) -> list[UUID]:
+    """Reachable open cases contacted before the cut-off, unpaid since, with no visit since the contact."""
+    sql = (
+        "SELECT c.id FROM collection_case c WHERE c.contact_state = 'reachable' AND c.status = 'open' "  # noqa: S608
+        "AND c.last_contact_at IS NOT NULL AND c.last_contact_at <= {} "
+        "AND (c.last_payment_at IS NULL OR c.last_payment_at < c.last_contact_at) "
+        f"AND NOT EXISTS ({_OPEN_VISIT}) "
+        'AND NOT EXISTS (SELECT 1 FROM visit v WHERE v."case" = c.id AND v.requested_at >= c.last_contact_at) '
+        "LIMIT {}"
+    )
+    rows = await Case.raw(sql, contacted_before, limit)
+    return [UUID(str(r["id"])) for r in rows]
+
+
+async def cases_needing_tracing_visit(quiet_since: datetime, limit: int) -> list[UUID]:
+    """Lost-contact open cases with no open visit and none requested since ``quiet_since``."""
+    sql = (
+        "SELECT c.id FROM collection_case c WHERE c.contact_state = 'lost' AND c.status = 'open' "  # noqa: S608
+        f"AND NOT EXISTS ({_OPEN_VISIT}) "
+        'AND NOT EXISTS (SELECT 1 FROM visit v WHERE v."case" = c.id AND v.requested_at >= {}) '
+        "LIMIT {}"
+    )
+    rows = await Case.raw(sql, quiet_since, limit)
+    return [UUID(str(r["id"])) for r in rows]
