@@ -135,6 +135,7 @@ _PATCH_ERRORS = errors(
     http_method=[HttpMethod.OPTIONS],
     status_code=204,
     opt={"exclude_from_auth": True},
+    security=[{}],
     middleware=[tus_resumable_header],
     tags=["evidence"],
 )
