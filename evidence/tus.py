@@ -8,7 +8,6 @@ malformed header is always a coded 4xx.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import re
 from collections.abc import Callable, Mapping
@@ -76,7 +75,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         raw = parts[1] if len(parts) == 2 else ""
         try:
             found[key] = base64.b64decode(raw, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError):  # binascii.Error, or non-ASCII header text
             raise UploadMetadataInvalid(f"Upload-Metadata value of {key!r} is not base64 of UTF-8 text") from None
     return found
 
@@ -150,7 +149,7 @@ def parse_checksum(header: str | None) -> Checksum | None:
         )
     try:
         digest = base64.b64decode(encoded.strip(), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or non-ASCII header text
         raise ChecksumHeaderInvalid("the Upload-Checksum digest is not base64") from None
     if len(digest) != CHECKSUM_ALGORITHMS[algorithm]().digest_size:
         raise ChecksumHeaderInvalid(f"a {algorithm} digest has {CHECKSUM_ALGORITHMS[algorithm]().digest_size} bytes")
