@@ -111,8 +111,32 @@ async def create_upload(
             item.id, who, {"upload_id": str(upload_id), "from": "blob already stored"}, config.defer
         )
     else:
-        UploadFiles(config.upload_dir, upload_id).create()
+        UploadFiles(config.upload_dir, upload_id).create(_info(row))
     return _status(row, 0)
+
+
+def _info(row: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("id", "item_id", "sha256", "length", "metadata", "created_by", "expires_at")
+    return {key: str(row[key]) if key != "length" else int(row[key]) for key in keys}
+
+
+async def get_writable_upload(config: EvidenceConfig, upload_id: UUID, who: Who) -> dict[str, Any]:
+    """The upload a PATCH writes to. An open upload's facts come from beside its bytes (no query per
+    chunk); a finished one is looked up in the database to say why it takes no more bytes."""
+    info = UploadFiles(config.upload_dir, upload_id).read_info()
+    if info is None:
+        return await get_upload_or_raise(upload_id, who)
+    if info["created_by"] != str(who.user_id):
+        raise UploadNotFound(f"no upload {upload_id}")
+    return {
+        **info,
+        "id": upload_id,
+        "item_id": UUID(info["item_id"]),
+        "created_by": who.user_id,
+        "expires_at": datetime.fromisoformat(info["expires_at"]),
+        "state": "open",
+        "reason": "",
+    }
 
 
 async def get_upload_or_raise(upload_id: UUID, who: Who) -> dict[str, Any]:
@@ -171,8 +195,12 @@ async def write_chunk(
 async def _keep_alive(config: EvidenceConfig, row: Mapping[str, Any]) -> None:
     """Push the expiry back when less than half of its lifetime is left (a rare, small write)."""
     if row["expires_at"] - items.now() < config.upload_ttl / 2:
+        expires_at = items.now() + config.upload_ttl
         async with config.transaction():
-            await repo.extend_upload(row["id"], items.now() + config.upload_ttl)
+            await repo.extend_upload(row["id"], expires_at)
+        files = UploadFiles(config.upload_dir, row["id"])
+        if files.read_info() is not None:
+            files.write_info(_info({**row, "expires_at": expires_at}))
 
 
 async def complete_upload(config: EvidenceConfig, row: Mapping[str, Any], who: Who) -> UploadStatus:
@@ -184,7 +212,7 @@ async def complete_upload(config: EvidenceConfig, row: Mapping[str, Any], who: W
     """
     files = UploadFiles(config.upload_dir, row["id"])
     with files.locked():
-        actual = await asyncio.to_thread(sha256_file, files.part)
+        actual = files.whole_file_sha256(int(row["length"])) or await asyncio.to_thread(sha256_file, files.part)
         if actual != row["sha256"]:
             await _reject(config, row, f"sha256 of the received file is {actual}")
             raise UploadHashMismatch(

@@ -222,7 +222,7 @@ class UploadController(Controller):
         offset = tus.parse_offset(request.headers.get("upload-offset"))
         checksum = tus.parse_checksum(request.headers.get("upload-checksum"))
         config, actor = evidence_config(), who(principal, request.client.host if request.client else None)
-        row = await uploads.get_upload_or_raise(upload_id, actor)
+        row = await uploads.get_writable_upload(config, upload_id, actor)
         try:
             status = await uploads.write_chunk(config, row, offset, body_chunks(request), checksum, actor)
         except ChunkInterrupted:  # nobody is listening; the kept bytes show in the next HEAD
