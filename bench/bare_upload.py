@@ -6,10 +6,11 @@ checksum, no verification. ``PATCH /<name>`` with ``Upload-Offset`` writes the b
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(os.environ.get("BARE_UPLOAD_DIR", "/tmp/bare-upload"))
+ROOT = Path(os.environ.get("BARE_UPLOAD_DIR") or tempfile.mkdtemp(prefix="bare-upload-"))
 ROOT.mkdir(parents=True, exist_ok=True)
 
 

@@ -10,6 +10,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+_RESET = """
+import asyncio, asyncpg, os
+
+async def main():
+    connection = await asyncpg.connect(os.environ["FIELDVISIT_DATABASE_URL"])
+    await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    await connection.close()
+
+asyncio.run(main())
+"""
 _SCRIPT = """
 import asyncio, json
 from api.cli.runtime import run
@@ -41,8 +51,7 @@ def bench_env(data_dir: Path) -> dict[str, str]:
 def make_field(env: dict[str, str]) -> dict[str, str]:
     """Reset and migrate (PostgreSQL: the database must be the benchmark's own) and create the people and the visit; returns tokens and ids."""
     if env.get("FIELDVISIT_DATABASE_URL"):  # a benchmark's own database: start it empty
-        reset = "import asyncio, asyncpg, os\nasync def main():\n    c = await asyncpg.connect(os.environ['FIELDVISIT_DATABASE_URL'])\n    await c.execute('DROP SCHEMA public CASCADE; CREATE SCHEMA public')\n    await c.close()\nasyncio.run(main())"
-        subprocess.run([sys.executable, "-c", reset], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", _RESET], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run(
             [sys.executable, "-m", "api.cli", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
         )
