@@ -49,7 +49,9 @@ def bench_env(data_dir: Path) -> dict[str, str]:
 
 
 def make_field(env: dict[str, str]) -> dict[str, str]:
-    """Reset and migrate (PostgreSQL: the database must be the benchmark's own) and create the people and the visit; returns tokens and ids."""
+    """Create the people and the visit; returns tokens and ids.
+
+    On PostgreSQL the database is reset and migrated first: it must be the benchmark's own."""
     if env.get("FIELDVISIT_DATABASE_URL"):  # a benchmark's own database: start it empty
         subprocess.run([sys.executable, "-c", _RESET], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run(

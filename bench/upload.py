@@ -198,16 +198,15 @@ def main() -> None:
                     print(
                         f"  tus (auth, offsets, sha256 verify, blob store): {tus_rate:8.1f} MB/s  runs {fmt(tus_times)}"
                     )
-                    print(
-                        f"  bare streaming handler (write only):            {bare_rate:8.1f} MB/s  runs {fmt(bare_times)}"
-                    )
+                    print(f"  bare streaming handler (write only): {bare_rate:8.1f} MB/s  runs {fmt(bare_times)}")
                     print(f"  ratio tus / bare: {tus_rate / bare_rate:.2f}  (target >= 0.7)")
                     big = int(args.compare_chunk_mb * MB)
                     chunks, digest = variant(data, 50, big)
                     bare_big = size / bare_upload(bare_client, chunks)
                     tus_big = size / tus_upload(tus_client, field, chunks, digest)
                     print(
-                        f"  same file in {args.compare_chunk_mb:g} MB chunks: tus {tus_big:.1f} MB/s, bare {bare_big:.1f} MB/s, ratio {tus_big / bare_big:.2f}"
+                        f"  same file in {args.compare_chunk_mb:g} MB chunks: tus {tus_big:.1f} MB/s, "
+                        f"bare {bare_big:.1f} MB/s, ratio {tus_big / bare_big:.2f}"
                     )
                     if args.big_gb > 0:
                         total = int(args.big_gb * 1024) * MB
