@@ -4,12 +4,9 @@ derived file, and move the item to ``processed``. Idempotent; hostile content be
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
-
-import msgspec
 
 from evidence import items
 from evidence import repository as repo
@@ -55,10 +52,10 @@ def inspect(config: EvidenceConfig, item: Item) -> Inspection:
 
 async def process_item(config: EvidenceConfig, item_id: UUID) -> bool:
     """Process a verified item once; False when there was nothing to do (not verified yet, or done)."""
-    async with config.transaction():
-        item = await items.get_item_or_raise(item_id)
-    if item.state is not ItemState.VERIFIED:
+    row = await repo.get_item(item_id)
+    if row is None or row["state"] != ItemState.VERIFIED.value:
         return False
+    item = items.to_item(row)
     found = await asyncio.to_thread(inspect, config, item)
     derived_sha = None
     if found.derived is not None:
@@ -67,14 +64,14 @@ async def process_item(config: EvidenceConfig, item_id: UUID) -> bool:
         current = await repo.get_item(item_id, lock=True)
         if current is None or current["state"] != ItemState.VERIFIED.value:
             return False  # another worker got there first
-        await _record(item, found, derived_sha)
+        await _record(item, current["flags"], found, derived_sha)
         if item.kind is EvidenceKind.SIGNATURE:
             for agreement in await repo.list_agreements(signature_item_id=item_id):
                 await config.defer(RENDER_AGREEMENT, str(agreement["id"]))
     return True
 
 
-async def _record(item: Item, found: Inspection, derived_sha: str | None) -> None:
+async def _record(item: Item, known_flags: list[dict[str, str]], found: Inspection, derived_sha: str | None) -> None:
     details: dict[str, Any] = {"sha256": item.sha256, "flags": [f.code for f in found.flags]}
     if found.derived is not None and derived_sha is not None:
         role = ROLE_BY_KIND[item.kind]
@@ -98,13 +95,3 @@ async def _record(item: Item, found: Inspection, derived_sha: str | None) -> Non
     )
     await items.add_flags(item.id, found.flags)
     await items.append_custody(item.id, CustodyAction.PROCESSED, SERVER, details)
-
-
-def digest(data: bytes) -> str:
-    """sha256 of bytes."""
-    return hashlib.sha256(data).hexdigest()
-
-
-def flags_as_builtins(flags: list[Flag]) -> list[dict[str, str]]:
-    """Flags as plain dicts."""
-    return [msgspec.to_builtins(f) for f in flags]
