@@ -7,7 +7,8 @@ figure, also saves it as JPEG); it alternates with the jobs in rounds, over the 
 job path is the real one: each photo is a declared, verified evidence item whose
 ``evidence.process_item`` job runs through the outbox runner (claim, EXIF capture data, draft,
 thumbnail, orientation, JPEG, derived blob stored with fsync, item and custody updated, job
-finished), one job at a time; then again with ``--concurrency`` jobs at once, as a worker runs them. Target: jobs one at a time >= 0.8 of the plain loop's rate.
+finished), one job at a time; then again with ``--concurrency`` jobs at once, as a worker runs
+them. Target: jobs one at a time >= 0.8 of the plain loop's rate.
 Embedded (SQLite) by default; set FIELDVISIT_DATABASE_URL for PostgreSQL (a database of its own).
 """
 
