@@ -10,6 +10,7 @@ from rich.table import Table
 
 from api.cli.cases import cases
 from api.cli.demo import demo
+from api.cli.evidence import evidence
 from api.cli.people import devices, teams, users
 from api.cli.runtime import run
 from api.settings import SETTINGS_DOC, get_settings
@@ -96,3 +97,4 @@ cli.add_command(users)
 cli.add_command(devices)
 cli.add_command(cases)
 cli.add_command(demo)
+cli.add_command(evidence)
