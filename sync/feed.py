@@ -67,8 +67,9 @@ def window(cursor: Cursor, *, postgres: bool) -> tuple[str, list[int]]:
     return "(txid > {} OR (txid = {} AND id > {}))", [cursor.txid, cursor.txid, cursor.seq]
 
 
-def pg_txid_trigger_sql(table: str) -> list[str]:
-    """DDL that stamps each new row of ``table`` with its writer's transaction id (PostgreSQL)."""
+def pg_txid_trigger_sql(table: str, index_prefix: str = "") -> list[str]:
+    """DDL that stamps each new row of ``table`` with its writer's transaction id (PostgreSQL),
+    and the index feed reads use (``index_prefix`` names leading columns, e.g. ``scope, ``)."""
     function = f"{table}_stamp_txid"
     return [
         f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
@@ -78,5 +79,5 @@ BEGIN
 END $$ LANGUAGE plpgsql""",
         f"DROP TRIGGER IF EXISTS {function} ON {table}",
         f"CREATE TRIGGER {function} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
-        f"CREATE INDEX IF NOT EXISTS {table}_txid_id ON {table} (txid, id)",
+        f"CREATE INDEX IF NOT EXISTS {table}_txid_id ON {table} ({index_prefix}txid, id)",
     ]
