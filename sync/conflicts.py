@@ -34,8 +34,9 @@ async def get_or_raise(conflict_id: UUID, *, lock: bool = False) -> Row:
     return row
 
 
-async def list_conflicts(*, team_id: UUID | None, status: str | None, user_id: UUID | None,
-                         entity_id: UUID | None, limit: int, offset: int) -> list[Row]:
+async def list_conflicts(
+    *, team_id: UUID | None, status: str | None, user_id: UUID | None, entity_id: UUID | None, limit: int, offset: int
+) -> list[Row]:
     """Conflicts, newest first."""
     query = SyncConflict.select().order_by(SyncConflict.created_at, ascending=False).limit(limit).offset(offset)
     if team_id is not None:
@@ -63,8 +64,7 @@ async def count_open(device_ids: list[UUID]) -> dict[UUID, int]:
     return counts
 
 
-async def resolve(conflict_id: UUID, resolution: str, value: dict[str, Any], by: UUID, note: str,
-                  apply: Apply) -> Row:
+async def resolve(conflict_id: UUID, resolution: str, value: dict[str, Any], by: UUID, note: str, apply: Apply) -> Row:
     """Resolve an open conflict: apply the decision, record it, and tell the device's user."""
     conflict = await get_or_raise(conflict_id, lock=True)
     if conflict["status"] != "open":

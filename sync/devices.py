@@ -10,19 +10,26 @@ from sync.tables import DeviceSyncState
 
 
 async def _ensure(device_id: UUID, user_id: UUID) -> None:
-    await DeviceSyncState.insert(DeviceSyncState(device_id=device_id, user_id=user_id)).on_conflict(
-        action="DO NOTHING"
-    )
+    await DeviceSyncState.insert(DeviceSyncState(device_id=device_id, user_id=user_id)).on_conflict(action="DO NOTHING")
 
 
-async def record_push(device_id: UUID, user_id: UUID, at: datetime, last_seq: int, last_fix: datetime | None,
-                      protocol: int, app_version: str | None) -> None:
+async def record_push(
+    device_id: UUID,
+    user_id: UUID,
+    at: datetime,
+    last_seq: int,
+    last_fix: datetime | None,
+    protocol: int,
+    app_version: str | None,
+) -> None:
     """A push arrived."""
     await _ensure(device_id, user_id)
     values: dict[Any, Any] = {DeviceSyncState.last_push_at: at, DeviceSyncState.protocol: protocol}
-    row = await DeviceSyncState.select(DeviceSyncState.last_seq, DeviceSyncState.last_fix_at).where(
-        DeviceSyncState.device_id == device_id
-    ).first()
+    row = (
+        await DeviceSyncState.select(DeviceSyncState.last_seq, DeviceSyncState.last_fix_at)
+        .where(DeviceSyncState.device_id == device_id)
+        .first()
+    )
     if row is not None and last_seq > int(row["last_seq"]):
         values[DeviceSyncState.last_seq] = last_seq
     if last_fix is not None and (row is None or row["last_fix_at"] is None or last_fix > row["last_fix_at"]):

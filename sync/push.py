@@ -182,15 +182,21 @@ async def _apply(actor: Actor, mutation: MutationIn, handlers: Handlers, protoco
     result = await handlers.get(mutation.type)(actor, mutation)
     conflict_id = await _store_conflict(actor, mutation, result.conflict) if result.conflict else None
     out = MutationResult(
-        id=mutation.id, seq=mutation.seq, status=result.status, versions=result.versions,
-        conflict_id=conflict_id, detail=result.detail, data=result.data,
+        id=mutation.id,
+        seq=mutation.seq,
+        status=result.status,
+        versions=result.versions,
+        conflict_id=conflict_id,
+        detail=result.detail,
+        data=result.data,
     )
     await _store(actor, mutation, out, protocol)
     return out
 
 
-async def _one(actor: Actor, mutation: MutationIn, handlers: Handlers, savepoint: Savepoint,
-               protocol: int) -> MutationResult:
+async def _one(
+    actor: Actor, mutation: MutationIn, handlers: Handlers, savepoint: Savepoint, protocol: int
+) -> MutationResult:
     try:
         async with savepoint():
             return await _apply(actor, mutation, handlers, protocol)
@@ -201,8 +207,9 @@ async def _one(actor: Actor, mutation: MutationIn, handlers: Handlers, savepoint
         coded = _coded(exc)
         if coded is None:
             log.exception("mutation %s (%s) failed unexpectedly; the device will retry it", mutation.id, mutation.type)
-            error = MutationError(error="InternalError", code="500.0", detail="unexpected error; retry later",
-                                  retryable=True)
+            error = MutationError(
+                error="InternalError", code="500.0", detail="unexpected error; retry later", retryable=True
+            )
             return MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=error)
         out = MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=_rejection(exc, coded[0]))
         async with savepoint():
@@ -236,6 +243,13 @@ async def push(actor: Actor, request: PushRequest, handlers: Handlers, savepoint
         results.append(msgspec.structs.replace(known[mutation.id], replay=True))
     now = datetime.now(UTC)
     fixes = [m.location.fix_time or m.device_time for m in request.mutations if m.location is not None]
-    await devices.record_push(actor.device_id, actor.user_id, now, max(m.seq for m in request.mutations),
-                              max(fixes, default=None), protocol, actor.app_version)
+    await devices.record_push(
+        actor.device_id,
+        actor.user_id,
+        now,
+        max(m.seq for m in request.mutations),
+        max(fixes, default=None),
+        protocol,
+        actor.app_version,
+    )
     return PushResponse(protocol=CURRENT, server_time=now, results=results)

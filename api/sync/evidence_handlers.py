@@ -5,31 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.cases import repository as cases_repo
 from api.cases import service as cases
-from api.db import json_value
-from api.errors import NotYourData
 from api.evidence.access import who
 from api.evidence.config import evidence_config
 from api.evidence.schemas import EvidenceDeclare
-from api.sync.visit_handlers import is_member, payload_of
+from api.sync.visit_handlers import ensure_ever_assigned, is_member, payload_of
 from evidence import items
 from evidence.kinds import EvidenceKind
 from evidence.models import DeclareItem
 from sync.errors import InvalidMutationPayload
 from sync.protocol import MutationIn, Status
 from sync.push import Actor, HandlerResult
-
-
-async def _ever_assigned(actor: Actor, visit: dict[str, Any]) -> bool:
-    if is_member(actor, visit):
-        return True
-    user = str(actor.user_id)
-    for event in await cases_repo.list_visit_events(visit_id=visit["id"]):
-        data = json_value(event["data"], {})
-        if user in (data.get("from"), data.get("to")):
-            return True
-    return False
 
 
 def _capture(data: EvidenceDeclare) -> dict[str, Any]:
@@ -51,8 +37,7 @@ async def declare_evidence(actor: Actor, mutation: MutationIn) -> HandlerResult:
     if mutation.target is not None and mutation.target != data.visit_id:
         raise InvalidMutationPayload("evidence.declare: target and payload visit_id differ")
     visit = await cases.get_visit_or_raise(data.visit_id)
-    if not await _ever_assigned(actor, visit):
-        raise NotYourData("this visit was never assigned to you")
+    await ensure_ever_assigned(actor, visit)
     declared = await items.declare_item(
         DeclareItem(
             id=data.id,

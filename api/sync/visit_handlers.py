@@ -26,6 +26,7 @@ from api.cases.errors import CaseNotCollectable
 from api.cases.tables import Visit
 from api.db import json_value
 from api.dispatch.visit_states import VisitStatus
+from api.errors import NotYourData
 from api.outcomes import repository as outcome_repo
 from api.outcomes import service as outcomes
 from api.outcomes.catalogue import AgreementSigned, Instalment, Outcome, code_of, details_of
@@ -48,16 +49,30 @@ def payload_of(mutation: MutationIn, shape: Any) -> Any:
         raise InvalidMutationPayload(f"{mutation.type}: {exc}") from None
 
 
-async def target_visit(mutation: MutationIn) -> Row:
-    """The visit a mutation targets, locked for the change."""
+async def target_visit(actor: Actor, mutation: MutationIn) -> Row:
+    """The visit a mutation targets, locked for the change; refused if it was never this collector's."""
     if mutation.target is None:
         raise InvalidMutationPayload(f"{mutation.type} needs a target visit id")
-    return await cases.get_visit_or_raise(mutation.target, for_update=True)
+    visit = await cases.get_visit_or_raise(mutation.target, for_update=True)
+    await ensure_ever_assigned(actor, visit)
+    return visit
 
 
 def is_member(actor: Actor, visit: Row) -> bool:
     """The collector is (still) the visit's assignee or partner."""
     return actor.user_id in (visit["assigned_to"], visit["partner"])
+
+
+async def ensure_ever_assigned(actor: Actor, visit: Row) -> None:
+    """Work on a visit taken away meanwhile is kept; on a visit never assigned to the collector it is refused."""
+    if is_member(actor, visit):
+        return
+    user = str(actor.user_id)
+    for event in await cases_repo.list_visit_events(visit_id=visit["id"]):
+        data = json_value(event["data"], {})
+        if user in (data.get("from"), data.get("to"), data.get("for_collector")):
+            return
+    raise NotYourData("this visit was never assigned to you")
 
 
 def why_not_yours(visit: Row) -> str:
@@ -73,22 +88,22 @@ def location_data(mutation: MutationIn) -> Row:
     return {"lat": loc.lat, "lon": loc.lon, "accuracy_m": loc.accuracy_m, "mock_location": loc.mock}
 
 
-def is_stale(visit: Row, mutation: MutationIn) -> bool:
-    """The device based its change on an older version of the visit."""
-    return mutation.base_version is not None and mutation.base_version < visit["version"]
-
-
-async def overlap(visit: Row, mutation: MutationIn, fields: set[str]) -> set[str]:
-    """The fields the server changed since the device's base version that the mutation changes too."""
-    if not is_stale(visit, mutation) or mutation.base_version is None:
-        return set()
-    events = await cases_repo.list_visit_events(visit_id=visit["id"])
-    return cases.fields_changed_since(events, mutation.base_version) & fields
+async def is_stale(actor: Actor, visit: Row, mutation: MutationIn) -> bool:
+    """Someone else changed the visit after the version the device based its change on (the device's
+    own earlier mutations do not count: it knew about them)."""
+    base = mutation.base_version
+    if base is None or base >= visit["version"]:
+        return False
+    for event in await cases_repo.list_visit_events(visit_id=visit["id"]):
+        data = json_value(event["data"], {})
+        if int(data.get("version", 0)) > base and event["device"] != actor.device_id:
+            return True
+    return False
 
 
 async def _append_event(actor: Actor, mutation: MutationIn, visit: Row, kind: str, data: Row) -> HandlerResult:
     """An append-only fact on a visit: kept even when the visit is no longer the collector's."""
-    superseded = not is_member(actor, visit)
+    superseded = not is_member(actor, visit) or visit["status"] == VisitStatus.CANCELLED.value
     event = {
         "mutation_id": str(mutation.id),
         "device_time": mutation.device_time.isoformat(),
@@ -122,21 +137,21 @@ class EmptyPayload(msgspec.Struct, forbid_unknown_fields=True):
 async def add_note(actor: Actor, mutation: MutationIn) -> HandlerResult:
     """Append a note to a visit's timeline."""
     payload = payload_of(mutation, NotePayload)
-    visit = await target_visit(mutation)
+    visit = await target_visit(actor, mutation)
     return await _append_event(actor, mutation, visit, "note", {"text": payload.text})
 
 
 async def check_out(actor: Actor, mutation: MutationIn) -> HandlerResult:
     """Record that the collector left the door."""
     payload = payload_of(mutation, EmptyPayload)
-    visit = await target_visit(mutation)
+    visit = await target_visit(actor, mutation)
     return await _append_event(actor, mutation, visit, "checked_out", {"note": payload.note})
 
 
 async def check_in(actor: Actor, mutation: MutationIn) -> HandlerResult:
     """Arrive at the door: the visit becomes ``checked_in``; distance, hours and mock location are checked."""
     payload = payload_of(mutation, EmptyPayload)
-    visit = await target_visit(mutation)
+    visit = await target_visit(actor, mutation)
     address = await cases.get_address_or_raise(visit["address"])
     flags, facts = check_in_flags(address, mutation, get_settings().compliance)
     for kind, detail in flags:
@@ -160,7 +175,7 @@ async def check_in(actor: Actor, mutation: MutationIn) -> HandlerResult:
         device=actor.device_id,
         data={"mutation_id": str(mutation.id), **location_data(mutation), **data},
     )
-    status_out = Status.MERGED if is_stale(visit, mutation) else Status.APPLIED
+    status_out = Status.MERGED if await is_stale(actor, visit, mutation) else Status.APPLIED
     return HandlerResult(status_out, {str(visit["id"]): version}, data={"flags": data["flags"]})
 
 
@@ -189,7 +204,7 @@ async def _server_side(visit: Row) -> Row:
 
 async def record(actor: Actor, mutation: MutationIn, outcome: Outcome) -> HandlerResult:
     """Record an outcome through the domain service; contradictions become conflicts, never losses."""
-    visit = await target_visit(mutation)
+    visit = await target_visit(actor, mutation)
     principal: Principal = actor.principal
     reasons = {
         OutcomeAlreadyRecorded: "different_outcome",
@@ -219,7 +234,8 @@ async def record(actor: Actor, mutation: MutationIn, outcome: Outcome) -> Handle
         return HandlerResult(
             Status.CONFLICT, {str(visit["id"]): visit["version"]}, conflict=spec, detail=f"held for review: {exc}"
         )
-    status = Status.DUPLICATE if result.duplicate else Status.MERGED if is_stale(visit, mutation) else Status.APPLIED
+    stale = await is_stale(actor, visit, mutation)
+    status = Status.DUPLICATE if result.duplicate else Status.MERGED if stale else Status.APPLIED
     data = {"outcome_id": str(result.outcome_id), "case_status": result.case_status, "flags": result.flags}
     for key in ("follow_up_visit_id", "agreement_id", "promise_id"):
         if getattr(result, key) is not None:
