@@ -27,11 +27,16 @@ class Change:
 
 @dataclass(frozen=True)
 class Page:
-    """A page of a scope's feed: the latest change per entity, the cursor after it, and whether more wait."""
+    """A page of a scope's feed: the latest change per entity, the cursor after it, and whether more wait.
+
+    ``held_back``: changes exist after the cursor that a still-running transaction (anywhere in the
+    database cluster) keeps from being final yet; they will be delivered, just not in this page.
+    """
 
     changes: list[Change]
     cursor: Cursor
     has_more: bool
+    held_back: bool = False
 
 
 async def append(scope: UUID, entity: str, entity_id: UUID, kind: str, reason: str = "") -> None:
@@ -70,4 +75,16 @@ async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
         latest[key] = Change(key[0], key[1], str(row["kind"]), str(row["reason"]))
     if rows:
         cursor = Cursor(int(rows[-1]["txid"]), int(rows[-1]["id"]))
-    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more)
+    held_back = not has_more and _postgres() and await _held_back(scope, cursor)
+    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, held_back=held_back)
+
+
+async def _held_back(scope: UUID, cursor: Cursor) -> bool:
+    rows = await SyncChange.raw(
+        "SELECT EXISTS (SELECT 1 FROM sync_change WHERE scope = {} AND (txid, id) > ({}, {}) "
+        "AND txid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS held",
+        scope,
+        cursor.txid,
+        cursor.seq,
+    )
+    return bool(rows and rows[0]["held"])

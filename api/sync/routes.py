@@ -11,7 +11,7 @@ from litestar.params import Parameter
 
 from api.auth import APP_VERSION_HEADER, STAFF_MANAGERS, allow, device_only
 from api.cases.errors import CaseNotFound, VisitNotFound
-from api.db import read_transaction, write_transaction
+from api.db import write_transaction
 from api.errors import NotYourData
 from api.http import errors, transactional
 from api.people.roles import Principal
@@ -43,9 +43,9 @@ class SyncController(Controller):
     ) -> schemas.PullResponse:
         """Changes in your scope after ``cursor``: visits with what is needed at the door (upserts), visits you
         lost with the reason (reassigned, unassigned, cancelled, closed), and resolved conflicts of yours. Keep
-        pulling with the returned cursor while ``has_more``. Without a cursor: everything from the beginning."""
-        async with read_transaction():
-            page = await service.pull(principal, cursor, limit, protocol)
+        pulling with the returned cursor while ``has_more`` (an empty page with ``has_more``: changes are being
+        committed right now; pull again shortly). Without a cursor: everything from the beginning."""
+        page = await service.pull(principal, cursor, limit, protocol)
         async with write_transaction():
             await service.record_pull(principal, page.cursor, protocol)
         return page

@@ -3,6 +3,7 @@ Never commits; the HTTP doors open the transactions."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -18,6 +19,7 @@ from sync.feed import Cursor
 from sync.protocol import CURRENT, PushRequest, PushResponse, Removal
 
 Row = dict[str, Any]
+HELD_BACK_WAITS_S = (0.02, 0.05, 0.1, 0.2)
 
 
 def conflict_view(row: Row) -> schemas.ConflictView:
@@ -66,15 +68,19 @@ async def pull(principal: Principal, cursor_text: str | None, limit: int, protoc
     """The changes in the collector's scope after the cursor, with what is needed at the door."""
     engine.check_protocol(protocol)
     assert principal.device_id is not None
-    page = await changes.read(principal.user_id, Cursor.decode(cursor_text), limit)
+    cursor = Cursor.decode(cursor_text)
+    page = await changes.read(principal.user_id, cursor, limit)
+    for delay in HELD_BACK_WAITS_S:  # a transaction still running holds changes back: give it a moment
+        if not page.held_back:
+            break
+        await asyncio.sleep(delay)
+        page = await changes.read(principal.user_id, cursor, limit)
     visits, removals, resolved = await _assemble(principal.user_id, page)
-    now = datetime.now(UTC)
-    cursor = page.cursor.encode()
     return schemas.PullResponse(
         protocol=CURRENT,
-        server_time=now,
-        cursor=cursor,
-        has_more=page.has_more,
+        server_time=datetime.now(UTC),
+        cursor=page.cursor.encode(),
+        has_more=page.has_more or page.held_back,
         visits=visits,
         removals=removals,
         conflicts=[conflict_view(r) for r in resolved],

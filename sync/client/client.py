@@ -137,9 +137,13 @@ class DeviceClient:
             if len(final) < len(results):  # the server asked to retry some later: stop for now
                 return received
 
-    async def pull(self, limit: int = 200) -> int:
-        """Pull every page after the stored cursor; returns how many visits changed or left."""
-        touched = 0
+    async def pull(self, limit: int = 200, idle_rounds: int = 5) -> int:
+        """Pull every page after the stored cursor; returns how many visits changed or left.
+
+        An empty page that says ``has_more`` means changes are being committed right now: wait a little
+        and ask again, at most ``idle_rounds`` times in a row (the rest comes with the next sync).
+        """
+        touched, idle = 0, 0
         while True:
             params: dict[str, Any] = {"protocol": self.protocol, "limit": limit}
             if self.store.cursor:
@@ -149,10 +153,14 @@ class DeviceClient:
                 raise PushFailed(answer.status_code, answer.json())
             page = answer.json()
             self.store.apply_page(page)
+            changed = len(page["visits"]) + len(page["removals"]) + len(page["conflicts"])
             touched += len(page["visits"]) + len(page["removals"])
             self._last_sync = time.monotonic()
-            if not page["has_more"]:
+            idle = 0 if changed else idle + 1
+            if not page["has_more"] or idle >= idle_rounds:
                 return touched
+            if not changed:
+                await asyncio.sleep(self.backoff_s * idle)
 
     async def sync(self) -> None:
         """Push what was done offline, then pull what changed."""
