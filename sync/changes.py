@@ -37,6 +37,7 @@ class Page:
     cursor: Cursor
     has_more: bool
     held_back: bool = False
+    seqs: tuple[int, ...] = ()  # the feed rows this page covered (for audits and tests)
 
 
 async def append(scope: UUID, entity: str, entity_id: UUID, kind: str, reason: str = "") -> None:
@@ -76,13 +77,21 @@ async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
     if rows:
         cursor = Cursor(int(rows[-1]["txid"]), int(rows[-1]["id"]))
     held_back = not has_more and _postgres() and await _held_back(scope, cursor)
-    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, held_back=held_back)
+    return Page(
+        changes=list(latest.values()),
+        cursor=cursor,
+        has_more=has_more,
+        held_back=held_back,
+        seqs=tuple(int(r["id"]) for r in rows),
+    )
 
 
 async def _held_back(scope: UUID, cursor: Cursor) -> bool:
+    # Any visible row after the cursor that the page did not return was kept out by the window: its
+    # transaction (or an older one still running) was not final when the page was read. Checking
+    # against the window's own xmin would race: xmin may have moved on between the two statements.
     rows = await SyncChange.raw(
-        "SELECT EXISTS (SELECT 1 FROM sync_change WHERE scope = {} AND (txid, id) > ({}, {}) "
-        "AND txid >= pg_snapshot_xmin(pg_current_snapshot())::text::bigint) AS held",
+        "SELECT EXISTS (SELECT 1 FROM sync_change WHERE scope = {} AND (txid, id) > ({}, {})) AS held",
         scope,
         cursor.txid,
         cursor.seq,

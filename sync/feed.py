@@ -14,6 +14,12 @@ A row that appears later belongs to a transaction that was still running (``txid
 had not started, so it sorts after every row already returned: nothing is skipped, nothing is
 repeated. The price is latency: a long transaction holds rows after it back until it ends.
 
+What the order does *not* promise: causal order between two rows about the same entity. A
+transaction takes its id at its first write, possibly before it waits for a row lock another one
+holds, so the later change can carry the smaller id. Readers therefore treat feed rows as "this
+changed" and read the entity's current state (the sync pull), or order one entity's rows by its
+own version (the case feed's ``case_version``).
+
 On SQLite writers are serialised, so ``id`` order is commit order and ``txid`` stays 0.
 """
 

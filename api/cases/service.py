@@ -303,8 +303,11 @@ async def set_case_status(
     await repo.update_case(case["id"], {Case.status: status, **(values or {})})
     await publish_case_change(case["id"], reason)
     if status != case["status"]:
+        # The case version orders a case's events for consumers: events of one case written by
+        # concurrent transactions may reach the feed out of order (see sync.feed), versions never are.
+        event_data = {**(data or {}), "case_version": case["version"] + 1}
         event_id = await repo.add_case_event(
-            case["id"], case["source_ref"], case["status"], status, reason, visit_id, data or {}
+            case["id"], case["source_ref"], case["status"], status, reason, visit_id, event_data
         )
         await defer("webhooks.fan_out", event_id)
 

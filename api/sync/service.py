@@ -47,21 +47,34 @@ def conflict_view(row: Row) -> schemas.ConflictView:
 
 
 async def _assemble(user_id: UUID, page: changes.Page) -> tuple[list[schemas.VisitAtDoor], list[Removal], list[Row]]:
-    wanted = [c.entity_id for c in page.changes if c.entity == "visit" and c.kind == changes.UPSERT]
-    at_door = await door.visits_at_door(wanted)
+    """Turn a page of feed entries into what the phone stores: each changed visit as it is *now*.
+
+    The feed says which visits changed; whether the collector still has one is read from the current
+    state, not from the entry's kind. Entries of one visit written by concurrent transactions can sort
+    out of causal order (a transaction's id is taken before it waits for the visit's lock), so trusting
+    the kind could leave a phone with a visit it lost; the current state cannot be out of order.
+    """
+    touched = [c for c in page.changes if c.entity == "visit"]
+    at_door = await door.visits_at_door([c.entity_id for c in touched])
     visits: list[schemas.VisitAtDoor] = []
     removals: list[Removal] = []
-    for change in page.changes:
-        if change.entity != "visit":
-            continue
+    for change in touched:
         found = at_door.get(change.entity_id)
-        if change.kind == changes.UPSERT and found is not None and user_id in found[1]:
+        if found is not None and user_id in found[1] and found[0].status != "cancelled":
             visits.append(found[0])
-        elif change.kind == changes.REMOVE:
-            removals.append(Removal(entity="visit", id=change.entity_id, reason=change.reason))
-        # an upsert for a visit no longer in scope: its removal follows later in the feed
+            continue
+        reason = change.reason if change.kind == changes.REMOVE else _why_gone(found[0] if found else None)
+        removals.append(Removal(entity="visit", id=change.entity_id, reason=reason))
     resolved = await conflicts.get_many([c.entity_id for c in page.changes if c.entity == "conflict"])
     return visits, removals, resolved
+
+
+def _why_gone(visit: schemas.VisitAtDoor | None) -> str:
+    if visit is None:
+        return "deleted"
+    if visit.status == "cancelled":
+        return "closed" if visit.case.status in ("closed", "paid", "deceased") else "cancelled"
+    return "reassigned"
 
 
 async def pull(principal: Principal, cursor_text: str | None, limit: int, protocol: int) -> schemas.PullResponse:
