@@ -25,7 +25,7 @@ from uuid import UUID
 
 import msgspec
 
-from evidence.errors import UploadBusy, UploadChecksumMismatch, UploadExceedsLength
+from evidence.errors import UploadBusy, UploadChecksumMismatch, UploadExceedsLength, UploadGone
 from evidence.tus import Checksum
 
 
@@ -102,7 +102,10 @@ class UploadFiles:
     @contextlib.contextmanager
     def locked(self) -> Iterator[int]:
         """Hold the writer lock; yields the part file's descriptor. UploadBusy if another writer holds it."""
-        fd = os.open(self.part, os.O_RDWR)
+        try:
+            fd = os.open(self.part, os.O_RDWR)
+        except FileNotFoundError:  # finished, terminated or expired a moment ago
+            raise UploadGone(f"upload {self.upload_id} takes no more bytes") from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
