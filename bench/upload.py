@@ -94,12 +94,14 @@ class PeakRss:
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
         self.peak = 0
+        self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, self.process.memory_info().rss)
+            self.samples += 1
             time.sleep(0.02)
 
     def __enter__(self) -> PeakRss:
@@ -117,8 +119,8 @@ def big_stream(total: int, seed: bytes) -> Iterator[bytes]:
         yield index.to_bytes(8, "big") + seed[: MB - 8]
 
 
-def memory_run(client: httpx.Client, field: dict[str, str], pid: int, total: int) -> tuple[int, int, float]:
-    """One streamed PATCH of ``total`` bytes; (idle RSS, peak RSS, seconds)."""
+def memory_run(client: httpx.Client, field: dict[str, str], pid: int, total: int) -> tuple[int, int, float, int]:
+    """One streamed PATCH of ``total`` bytes; (idle RSS, peak RSS, seconds, RSS samples taken)."""
     seed = os.urandom(MB)
     digest = hashlib.sha256()
     for block in big_stream(total, seed):
@@ -146,7 +148,7 @@ def memory_run(client: httpx.Client, field: dict[str, str], pid: int, total: int
         elapsed = time.perf_counter() - start
     if answer.status_code != 204:
         raise RuntimeError(f"big upload: {answer.status_code} {answer.text}")
-    return idle, sampler.peak, elapsed
+    return idle, sampler.peak, elapsed, sampler.samples
 
 
 def throughput(
@@ -200,9 +202,11 @@ def main() -> None:
                 throughput(tus_client, bare_client, field, os.urandom(args.size_mb * MB), args)
                 if args.big_gb > 0:
                     total = int(args.big_gb * 1024) * MB
-                    idle, peak, seconds = memory_run(tus_client, field, server.process.pid, total)
+                    idle, peak, seconds, samples = memory_run(tus_client, field, server.process.pid, total)
                     print(f"{total / MB:.0f} MB in one streamed PATCH: {total / MB / seconds:.1f} MB/s")
-                    print(f"  server RSS idle {idle / MB:.1f} MB, peak {peak / MB:.1f} MB")
+                    print(
+                        f"  server RSS idle {idle / MB:.1f} MB, peak {peak / MB:.1f} MB ({samples} samples, 20 ms apart)"
+                    )
                     print(f"  peak above idle: {(peak - idle) / MB:.1f} MB  (target < 50 MB)")
         finally:
             bare.terminate()
