@@ -204,9 +204,7 @@ def main() -> None:
                     total = int(args.big_gb * 1024) * MB
                     idle, peak, seconds, samples = memory_run(tus_client, field, server.process.pid, total)
                     print(f"{total / MB:.0f} MB in one streamed PATCH: {total / MB / seconds:.1f} MB/s")
-                    print(
-                        f"  server RSS idle {idle / MB:.1f} MB, peak {peak / MB:.1f} MB ({samples} samples, 20 ms apart)"
-                    )
+                    print(f"  server RSS idle {idle / MB:.1f} MB, peak {peak / MB:.1f} MB ({samples} samples)")
                     print(f"  peak above idle: {(peak - idle) / MB:.1f} MB  (target < 50 MB)")
         finally:
             bare.terminate()
