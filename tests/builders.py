@@ -137,3 +137,29 @@ async def make_visit(
         )
         await visit.save()
     return visit.id
+
+
+async def make_collector_profile(
+    user_id: UUID,
+    *,
+    lat: float = 31.2304,
+    lon: float = 121.4737,
+    timezone: str = "Asia/Shanghai",
+    shift: tuple[int, int] = (8 * 60, 18 * 60),
+    capacity: int = 30,
+) -> None:
+    """A collector's routing profile: home base, shift (minutes after local midnight), capacity."""
+    from routing.tables import CollectorProfile
+
+    async with write_transaction():
+        await CollectorProfile.insert(
+            CollectorProfile(
+                user_id=user_id,
+                home_lat=lat,
+                home_lon=lon,
+                timezone=timezone,
+                shift_start_min=shift[0],
+                shift_end_min=shift[1],
+                capacity=capacity,
+            )
+        )

@@ -19,6 +19,7 @@ from api.db import get_engine, start_engine
 from api.migrations import upgrade
 from api.queue.backends import InlineBackend
 from api.queue.catalogue import register_all
+from api.queue.runner import get_dispatcher
 from api.settings import get_settings
 
 DrainJobs = Callable[[], Awaitable[None]]
@@ -48,14 +49,18 @@ async def database() -> None:
 
 
 async def clean_database() -> None:
-    """Empty every table (the schema and migration records stay)."""
+    """Empty every table (the schema and migration records stay), once the jobs of the previous test
+    running in this process have finished."""
+    backend = get_dispatcher()
+    if isinstance(backend, InlineBackend):
+        await backend.drain()
     engine = get_engine()
     names = _table_names()
     if isinstance(engine, PostgresEngine):
         quoted = ", ".join(f'"{n}"' for n in names)
         await engine.run_querystring(QueryString(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     else:
-        with sqlite3.connect(get_settings().database.sqlite_path) as conn:
+        with sqlite3.connect(get_settings().database.sqlite_path, timeout=30) as conn:
             for name in names:
                 conn.execute(f'DELETE FROM "{name}"')  # noqa: S608 - names come from our own tables
 

@@ -55,8 +55,11 @@ def users() -> None:
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True, help="What the user may do.")
 @click.option("--name", "display_name", default="", help="Display name.")
 @click.option("--team", default=None, help="Team name or id (required except for legal and admin).")
+@click.option("--approval-tier", default="", help="Agreement approval tier (e.g. supervisor, director).")
 @click.option("--no-token", is_flag=True, help="Do not issue a token now (staff only).")
-def users_create(username: str, role: str, display_name: str, team: str | None, no_token: bool) -> None:
+def users_create(
+    username: str, role: str, display_name: str, team: str | None, approval_tier: str, no_token: bool
+) -> None:
     """Create a user; staff get a bearer token, printed once.
 
     The first admin is made this way: `fieldvisit users create --username alice --role admin`.
@@ -66,7 +69,13 @@ def users_create(username: str, role: str, display_name: str, team: str | None, 
         async with write_transaction():
             team_id = await service.resolve_team(team) if team else None
             user = await service.create_user(
-                schemas.UserCreate(username=username, role=Role(role), display_name=display_name, team_id=team_id)
+                schemas.UserCreate(
+                    username=username,
+                    role=Role(role),
+                    display_name=display_name,
+                    team_id=team_id,
+                    approval_tier=approval_tier,
+                )
             )
             token = None
             if user.role is not Role.COLLECTOR and not no_token:

@@ -5,7 +5,7 @@ Every change bumps the visit's version and writes its timeline (``cases.service.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -232,3 +232,68 @@ async def raise_follow_up_visit(
     except (NoValidAddress, CaseNotCollectable):
         return None  # nothing to visit any more; the case status tells the story
     return await request_visit(data, None, origin=origin)
+
+
+class RouteEntry(msgspec.Struct, frozen=True):
+    """Where a published route puts a visit: its collector, its place in the day and its ETA.
+
+    ``collector_id`` None takes the visit off any route (its assignment stays).
+    """
+
+    visit_id: UUID
+    collector_id: UUID | None
+    stop_order: int | None = None
+    eta: datetime | None = None
+
+
+class RouteOutcome(msgspec.Struct, frozen=True):
+    """What writing a route did to one visit: routed | unchanged | cleared | skipped."""
+
+    visit_id: UUID
+    result: str
+    detail: str = ""
+    version: int | None = None
+
+
+async def _route_one(entry: RouteEntry, plan_id: UUID, actor_id: UUID | None) -> RouteOutcome:
+    visit = await cases.get_visit_or_raise(entry.visit_id, for_update=True)
+    status = VisitStatus(visit["status"])
+    if status not in (VisitStatus.REQUESTED, VisitStatus.ASSIGNED):
+        return RouteOutcome(entry.visit_id, "skipped", f"the visit is {status.value}")
+    if entry.collector_id is None:
+        if visit["stop_order"] is None and visit["eta"] is None:
+            return RouteOutcome(entry.visit_id, "unchanged", version=visit["version"])
+        values: dict[Any, Any] = {Visit.stop_order: None, Visit.eta: None, Visit.plan_id: None}
+        version = await cases.change_visit(visit, values, "unrouted", actor=actor_id, data={"plan_id": str(plan_id)})
+        return RouteOutcome(entry.visit_id, "cleared", version=version)
+    moved = visit["assigned_to"] != entry.collector_id
+    if moved:
+        await assign(visit, entry.collector_id, None, actor_id)
+        visit = await cases.get_visit_or_raise(entry.visit_id, for_update=True)
+    if not moved and (visit["stop_order"], visit["eta"]) == (entry.stop_order, entry.eta):
+        return RouteOutcome(entry.visit_id, "unchanged", version=visit["version"])
+    values = {Visit.stop_order: entry.stop_order, Visit.eta: entry.eta, Visit.plan_id: plan_id}
+    data: Row = {
+        "plan_id": str(plan_id),
+        "stop_order": entry.stop_order,
+        "eta": entry.eta.isoformat() if entry.eta else None,
+    }
+    version = await cases.change_visit(visit, values, "routed", actor=actor_id, data=data)
+    return RouteOutcome(entry.visit_id, "routed", version=version)
+
+
+async def route_visits(entries: list[RouteEntry], plan_id: UUID, actor_id: UUID | None) -> list[RouteOutcome]:
+    """Write a published route plan onto visits: assignment, stop order and ETA (the sync pull carries them).
+
+    Each visit changes on its own (a savepoint): one refused visit (closed, checked in, collector no
+    longer in the team) is reported and skipped, never blocking the rest. A visit whose route did not
+    change keeps its version, so re-publishing or re-planning elsewhere causes no sync traffic for it.
+    """
+    outcomes: list[RouteOutcome] = []
+    for entry in entries:
+        try:
+            async with savepoint():
+                outcomes.append(await _route_one(entry, plan_id, actor_id))
+        except error_bases() as exc:
+            outcomes.append(RouteOutcome(entry.visit_id, "skipped", f"{type(exc).__name__}: {exc}"))
+    return outcomes

@@ -4,10 +4,12 @@ confirmation, promises falling due. Never commits."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from api.cases import service as cases
+from api.cases.rules import money
 from api.db import json_value
 from api.dispatch import service as dispatch
 from api.dispatch.visit_states import VisitType
@@ -32,10 +34,11 @@ def to_agreement(row: Row) -> schemas.Agreement:
         id=row["id"],
         case_id=row["case"],
         visit_id=row["visit"],
-        amount=row["amount"],
+        amount=money(row["amount"]),
         currency=row["currency"],
         instalments=[
-            Instalment(date.fromisoformat(i["due_date"]), i["amount"]) for i in json_value(row["instalments"], [])
+            Instalment(date.fromisoformat(i["due_date"]), Decimal(i["amount"]))
+            for i in json_value(row["instalments"], [])
         ],
         payment_method=row["payment_method"],
         terms=json_value(row["terms"], {}),

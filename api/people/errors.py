@@ -94,3 +94,10 @@ class TeamRequired(DomainError):
 
     code = "422.11"
     status_code = 422
+
+
+class UnknownApprovalTier(DomainError):
+    """The approval tier is not one of the configured tiers."""
+
+    code = "422.12"
+    status_code = 422

@@ -33,9 +33,11 @@ async def list_teams() -> list[Row]:
     return await Team.select().order_by(Team.name)
 
 
-async def create_user(username: str, role: str, display_name: str, team_id: UUID | None) -> Row:
+async def create_user(
+    username: str, role: str, display_name: str, team_id: UUID | None, approval_tier: str = ""
+) -> Row:
     """Insert a user."""
-    user = User(username=username, role=role, display_name=display_name, team=team_id)
+    user = User(username=username, role=role, display_name=display_name, team=team_id, approval_tier=approval_tier)
     await user.save()
     return await get_user(user.id) or {}
 
@@ -46,6 +48,7 @@ _USER_COLUMNS = (
     User.display_name,
     User.role,
     User.team,
+    User.approval_tier,
     User.active,
     User.created_at,
 )
@@ -69,6 +72,11 @@ async def list_users(team_id: UUID | None = None, role: str | None = None) -> li
     if role is not None:
         query = query.where(User.role == role)
     return await query
+
+
+async def update_user(user_id: UUID, values: dict[Any, Any]) -> None:
+    """Write user fields."""
+    await User.update(values).where(User.id == user_id)
 
 
 async def create_staff_token(user_id: UUID, token_hash: str, label: str) -> Row:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from uuid import UUID
 
-from litestar import Controller, get, post
+from litestar import Controller, get, patch, post
 
 from api.auth import STAFF_MANAGERS, allow
 from api.errors import NotYourData, RoleNotAllowed
@@ -21,6 +21,7 @@ from api.people.errors import (
     TeamNotFound,
     TeamRequired,
     TokenNotFound,
+    UnknownApprovalTier,
     UsernameTaken,
     UserNotFound,
 )
@@ -55,7 +56,7 @@ class UserController(Controller):
     @post(
         "/",
         guards=[allow(Role.ADMIN)],
-        responses=errors(UsernameTaken, TeamNotFound, TeamRequired),
+        responses=errors(UsernameTaken, TeamNotFound, TeamRequired, UnknownApprovalTier),
     )
     @transactional
     async def create_user(self, data: schemas.UserCreate) -> schemas.User:
@@ -79,6 +80,12 @@ class UserController(Controller):
         if not principal.manages_team(user.team_id):
             raise NotYourData("this user belongs to another team")
         return user
+
+    @patch("/{user_id:uuid}", guards=[allow(Role.ADMIN)], responses=errors(UserNotFound, UnknownApprovalTier))
+    @transactional
+    async def update_user(self, user_id: UUID, data: schemas.UserUpdate) -> schemas.User:
+        """Change a user's display name, agreement approval tier, or deactivate them (admin)."""
+        return await service.update_user(user_id, data)
 
     @post(
         "/{user_id:uuid}/tokens",

@@ -12,6 +12,8 @@ from api.people.roles import Role
 
 Username = Annotated[str, msgspec.Meta(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9_.@-]+$")]
 Label = Annotated[str, msgspec.Meta(max_length=200)]
+# Agreement approval tier a user holds: one of FIELDVISIT_APPROVAL_TIERS' names or general_manager.
+ApprovalTier = Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[a-z_]*$")]
 
 
 class TeamCreate(msgspec.Struct, forbid_unknown_fields=True):
@@ -35,6 +37,15 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     role: Role
     display_name: Label = ""
     team_id: UUID | None = None
+    approval_tier: ApprovalTier = ""
+
+
+class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    """Changes to a user (admin). Omitted fields stay as they are."""
+
+    display_name: Label | None = None
+    approval_tier: ApprovalTier | None = None
+    active: bool | None = None
 
 
 class User(msgspec.Struct):
@@ -45,6 +56,7 @@ class User(msgspec.Struct):
     display_name: str
     role: Role
     team_id: UUID | None
+    approval_tier: str
     active: bool
     created_at: datetime
 

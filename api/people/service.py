@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from api.errors import AuthenticationRequired, NotYourData, RoleNotAllowed, TokenRevoked
+from api.outcomes.approval import tier_names
 from api.people import repository as repo
 from api.people import schemas
 from api.people.errors import (
@@ -23,11 +24,14 @@ from api.people.errors import (
     TeamNotFound,
     TeamRequired,
     TokenNotFound,
+    UnknownApprovalTier,
     UserInactive,
     UsernameTaken,
     UserNotFound,
 )
 from api.people.roles import Principal, Role
+from api.people.tables import User
+from api.settings import get_settings
 
 STAFF_TOKEN_PREFIX = "fvs_"  # noqa: S105 - a prefix, not a secret
 DEVICE_TOKEN_PREFIX = "fvd_"  # noqa: S105 - a prefix, not a secret
@@ -68,6 +72,7 @@ def _user(row: dict[str, Any]) -> schemas.User:
         display_name=row["display_name"],
         role=Role(row["role"]),
         team_id=row["team"],
+        approval_tier=row["approval_tier"],
         active=bool(row["active"]),
         created_at=row["created_at"],
     )
@@ -123,8 +128,30 @@ async def create_user(data: schemas.UserCreate) -> schemas.User:
         raise TeamNotFound(f"no team with id {data.team_id}")
     if await repo.get_user_by_username(data.username) is not None:
         raise UsernameTaken(f"username {data.username!r} is taken")
-    row = await repo.create_user(data.username, data.role.value, data.display_name, data.team_id)
+    _check_tier(data.approval_tier)
+    row = await repo.create_user(data.username, data.role.value, data.display_name, data.team_id, data.approval_tier)
     return _user(row)
+
+
+def _check_tier(tier: str | None) -> None:
+    if tier and tier not in tier_names(get_settings().compliance.approval_tiers):
+        raise UnknownApprovalTier(f"{tier!r} is not one of {tier_names(get_settings().compliance.approval_tiers)}")
+
+
+async def update_user(user_id: UUID, data: schemas.UserUpdate) -> schemas.User:
+    """Change a user's display name, approval tier or active flag (admin)."""
+    await get_user_or_raise(user_id)
+    _check_tier(data.approval_tier)
+    values: dict[Any, Any] = {}
+    if data.display_name is not None:
+        values[User.display_name] = data.display_name
+    if data.approval_tier is not None:
+        values[User.approval_tier] = data.approval_tier
+    if data.active is not None:
+        values[User.active] = data.active
+    if values:
+        await repo.update_user(user_id, values)
+    return await get_user_or_raise(user_id)
 
 
 async def get_user_or_raise(user_id: UUID) -> schemas.User:

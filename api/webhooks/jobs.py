@@ -28,7 +28,7 @@ async def deliver(ctx: JobContext, delivery_id: str) -> None:
     async with ctx.transaction():
         await service.record_attempt(delivery["id"], status, status_code, error)
     if error and not final:
-        raise service.failure(status_code, error)
+        raise service.failure(error)
 
 
 CRONS: list[CronSpec] = []

@@ -128,7 +128,7 @@ async def load_for_delivery(delivery_id: UUID) -> tuple[Row, Row, Row] | None:
 
 
 async def send(delivery: Row, sub: Row, event: Row) -> tuple[int | None, str]:
-    """POST the signed event; returns (status code or None, error text)."""
+    """POST the signed event; returns (status code or None, error text — empty only on a 2xx)."""
     body = event_body(event)
     timestamp = int(time.time())
     headers = {
@@ -145,12 +145,12 @@ async def send(delivery: Row, sub: Row, event: Row) -> tuple[int | None, str]:
         return None, f"{type(exc).__name__}: {exc}"
     if 200 <= answer.status_code < 300:
         return answer.status_code, ""
-    return answer.status_code, answer.text[:500]
+    return answer.status_code, f"HTTP {answer.status_code} {answer.reason_phrase}: {answer.text[:500]}".strip()
 
 
-def failure(status_code: int | None, error: str) -> WebhookDeliveryFailed:
+def failure(error: str) -> WebhookDeliveryFailed:
     """The error that makes the job retry."""
-    return WebhookDeliveryFailed(f"receiver answered {status_code}: {error}" if status_code else error)
+    return WebhookDeliveryFailed(error)
 
 
 async def record_attempt(delivery_id: UUID, status: str, status_code: int | None, error: str) -> None:
