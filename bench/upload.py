@@ -70,13 +70,14 @@ def tus_upload(client: httpx.Client, field: dict[str, str], chunks: list[bytes],
     return elapsed
 
 
-def bare_upload(client: httpx.Client, chunks: list[bytes]) -> float:
-    """The same loop against the bare handler."""
+def bare_upload(client: httpx.Client, chunks: list[bytes], fsync: bool = False) -> float:
+    """The same loop against the bare handler (``fsync``: it flushes the file after the last chunk)."""
     name = uuid.uuid4().hex
     start = time.perf_counter()
     offset = 0
-    for chunk in chunks:
-        answer = client.patch(f"/{name}", headers={"Upload-Offset": str(offset)}, content=chunk)
+    for number, chunk in enumerate(chunks, start=1):
+        headers = {"Upload-Offset": str(offset), "X-Fsync": "1" if fsync and number == len(chunks) else "0"}
+        answer = client.patch(f"/{name}", headers=headers, content=chunk)
         answer.raise_for_status()
         offset += len(chunk)
     return time.perf_counter() - start
@@ -158,10 +159,11 @@ def throughput(
     chunk = int(args.chunk_mb * MB)
     tus_upload(tus_client, field, *variant(data[: 4 * MB], 99, chunk))  # warm-up
     bare_upload(bare_client, variant(data[: 4 * MB], 99, chunk)[0])
-    tus_times, bare_times = [], []
+    tus_times, bare_times, durable_times = [], [], []
     for round_no in range(args.rounds):
         chunks, digest = variant(data, round_no, chunk)
         bare_times.append(bare_upload(bare_client, chunks))
+        durable_times.append(bare_upload(bare_client, chunks, fsync=True))
         tus_times.append(tus_upload(tus_client, field, chunks, digest))
     size = len(data) / MB
     tus_rate, bare_rate = size / min(tus_times), size / min(bare_times)
@@ -169,6 +171,9 @@ def throughput(
     print(f"  tus (auth, offsets, sha256 verify, blob store): {tus_rate:8.1f} MB/s  runs {fmt(tus_times)}")
     print(f"  bare streaming handler (write only):            {bare_rate:8.1f} MB/s  runs {fmt(bare_times)}")
     print(f"  ratio tus / bare: {tus_rate / bare_rate:.2f}  (target >= 0.7)")
+    durable_rate = size / min(durable_times)
+    print(f"  bare handler that also fsyncs the file:         {durable_rate:8.1f} MB/s  runs {fmt(durable_times)}")
+    print(f"  ratio tus / bare with fsync (same durability as a stored blob): {tus_rate / durable_rate:.2f}")
     chunks, digest = variant(data, 50, int(args.compare_chunk_mb * MB))
     bare_big = size / bare_upload(bare_client, chunks)
     tus_big = size / tus_upload(tus_client, field, chunks, digest)
