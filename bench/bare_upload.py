@@ -1,7 +1,8 @@
 """The baseline of bench/upload.py: a bare ASGI handler that streams each request body to a file.
 
 Same server (uvicorn) and same client loop as the tus run, nothing else: no auth, no database, no
-checksum, no verification. ``PATCH /<name>`` with ``Upload-Offset`` writes the body there."""
+checksum, no verification. ``PATCH /<name>`` with ``Upload-Offset`` writes the body there; with
+``X-Fsync: 1`` (sent on the last chunk by the durable variant) the file is fsynced before answering."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 position += len(body)
             if not message.get("more_body"):
                 break
+        if headers.get(b"x-fsync") == b"1":  # the durable variant: flush the finished file to disk
+            os.fsync(fd)
     finally:
         os.close(fd)
     await send({"type": "http.response.start", "status": 204, "headers": [(b"upload-offset", str(position).encode())]})

@@ -70,13 +70,14 @@ def tus_upload(client: httpx.Client, field: dict[str, str], chunks: list[bytes],
     return elapsed
 
 
-def bare_upload(client: httpx.Client, chunks: list[bytes]) -> float:
-    """The same loop against the bare handler."""
+def bare_upload(client: httpx.Client, chunks: list[bytes], fsync: bool = False) -> float:
+    """The same loop against the bare handler (``fsync``: it flushes the file after the last chunk)."""
     name = uuid.uuid4().hex
     start = time.perf_counter()
     offset = 0
-    for chunk in chunks:
-        answer = client.patch(f"/{name}", headers={"Upload-Offset": str(offset)}, content=chunk)
+    for number, chunk in enumerate(chunks, start=1):
+        headers = {"Upload-Offset": str(offset), "X-Fsync": "1" if fsync and number == len(chunks) else "0"}
+        answer = client.patch(f"/{name}", headers=headers, content=chunk)
         answer.raise_for_status()
         offset += len(chunk)
     return time.perf_counter() - start
@@ -94,12 +95,14 @@ class PeakRss:
     def __init__(self, pid: int) -> None:
         self.process = psutil.Process(pid)
         self.peak = 0
+        self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self.peak = max(self.peak, self.process.memory_info().rss)
+            self.samples += 1
             time.sleep(0.02)
 
     def __enter__(self) -> PeakRss:
@@ -117,8 +120,8 @@ def big_stream(total: int, seed: bytes) -> Iterator[bytes]:
         yield index.to_bytes(8, "big") + seed[: MB - 8]
 
 
-def memory_run(client: httpx.Client, field: dict[str, str], pid: int, total: int) -> tuple[int, int, float]:
-    """One streamed PATCH of ``total`` bytes; (idle RSS, peak RSS, seconds)."""
+def memory_run(client: httpx.Client, field: dict[str, str], pid: int, total: int) -> tuple[int, int, float, int]:
+    """One streamed PATCH of ``total`` bytes; (idle RSS, peak RSS, seconds, RSS samples taken)."""
     seed = os.urandom(MB)
     digest = hashlib.sha256()
     for block in big_stream(total, seed):
@@ -146,7 +149,38 @@ def memory_run(client: httpx.Client, field: dict[str, str], pid: int, total: int
         elapsed = time.perf_counter() - start
     if answer.status_code != 204:
         raise RuntimeError(f"big upload: {answer.status_code} {answer.text}")
-    return idle, sampler.peak, elapsed
+    return idle, sampler.peak, elapsed, sampler.samples
+
+
+def throughput(
+    tus_client: httpx.Client, bare_client: httpx.Client, field: dict[str, str], data: bytes, args: argparse.Namespace
+) -> None:
+    """The 1 MB-chunk comparison (alternating rounds, best of each), then one larger chunk size."""
+    chunk = int(args.chunk_mb * MB)
+    tus_upload(tus_client, field, *variant(data[: 4 * MB], 99, chunk))  # warm-up
+    bare_upload(bare_client, variant(data[: 4 * MB], 99, chunk)[0])
+    tus_times, bare_times, durable_times = [], [], []
+    for round_no in range(args.rounds):
+        chunks, digest = variant(data, round_no, chunk)
+        bare_times.append(bare_upload(bare_client, chunks))
+        durable_times.append(bare_upload(bare_client, chunks, fsync=True))
+        tus_times.append(tus_upload(tus_client, field, chunks, digest))
+    size = len(data) / MB
+    tus_rate, bare_rate = size / min(tus_times), size / min(bare_times)
+    print(f"file {size:.0f} MB in {args.chunk_mb:g} MB chunks, best of {args.rounds} rounds")
+    print(f"  tus (auth, offsets, sha256 verify, blob store): {tus_rate:8.1f} MB/s  runs {fmt(tus_times)}")
+    print(f"  bare streaming handler (write only):            {bare_rate:8.1f} MB/s  runs {fmt(bare_times)}")
+    print(f"  ratio tus / bare: {tus_rate / bare_rate:.2f}  (target >= 0.7)")
+    durable_rate = size / min(durable_times)
+    print(f"  bare handler that also fsyncs the file:         {durable_rate:8.1f} MB/s  runs {fmt(durable_times)}")
+    print(f"  ratio tus / bare with fsync (same durability as a stored blob): {tus_rate / durable_rate:.2f}")
+    chunks, digest = variant(data, 50, int(args.compare_chunk_mb * MB))
+    bare_big = size / bare_upload(bare_client, chunks)
+    tus_big = size / tus_upload(tus_client, field, chunks, digest)
+    print(
+        f"  same file in {args.compare_chunk_mb:g} MB chunks: tus {tus_big:.1f} MB/s, "
+        f"bare {bare_big:.1f} MB/s, ratio {tus_big / bare_big:.2f}"
+    )
 
 
 def main() -> None:
@@ -158,62 +192,25 @@ def main() -> None:
     parser.add_argument("--compare-chunk-mb", type=float, default=16.0, help="a second, larger chunk size")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fv-bench-upload-") as tmp:
-        data_dir, bare_dir = Path(tmp) / "data", Path(tmp) / "bare"
-        env = bench_env(data_dir)
+        env = bench_env(Path(tmp) / "data")
         field = make_field(env)
-        data = os.urandom(args.size_mb * MB)
-        chunk = int(args.chunk_mb * MB)
         bare_port = free_port()
-        bare = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "bench.bare_upload:app",
-                "--port",
-                str(bare_port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env={**env, "BARE_UPLOAD_DIR": str(bare_dir)},
-        )
+        bare_command = [sys.executable, "-m", "uvicorn", "bench.bare_upload:app", "--port", str(bare_port)]
+        bare_env = {**env, "BARE_UPLOAD_DIR": str(Path(tmp) / "bare")}
+        bare = subprocess.Popen([*bare_command, "--log-level", "warning"], cwd=ROOT, env=bare_env)
         try:
-            with serve(env) as server:
-                time.sleep(0.5)
-                tus_times, bare_times = [], []
-                with (
-                    httpx.Client(base_url=server.url, timeout=600) as tus_client,
-                    httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=600) as bare_client,
-                ):
-                    tus_upload(tus_client, field, *variant(data[: 4 * MB], 99, chunk))  # warm-up
-                    bare_upload(bare_client, variant(data[: 4 * MB], 99, chunk)[0])
-                    for round_no in range(args.rounds):
-                        chunks, digest = variant(data, round_no, chunk)
-                        bare_times.append(bare_upload(bare_client, chunks))
-                        tus_times.append(tus_upload(tus_client, field, chunks, digest))
-                    size = len(data) / MB
-                    tus_rate, bare_rate = size / min(tus_times), size / min(bare_times)
-                    print(f"file {size:.0f} MB in {args.chunk_mb:g} MB chunks, best of {args.rounds} rounds")
-                    print(
-                        f"  tus (auth, offsets, sha256 verify, blob store): {tus_rate:8.1f} MB/s  runs {fmt(tus_times)}"
-                    )
-                    print(f"  bare streaming handler (write only): {bare_rate:8.1f} MB/s  runs {fmt(bare_times)}")
-                    print(f"  ratio tus / bare: {tus_rate / bare_rate:.2f}  (target >= 0.7)")
-                    big = int(args.compare_chunk_mb * MB)
-                    chunks, digest = variant(data, 50, big)
-                    bare_big = size / bare_upload(bare_client, chunks)
-                    tus_big = size / tus_upload(tus_client, field, chunks, digest)
-                    print(
-                        f"  same file in {args.compare_chunk_mb:g} MB chunks: tus {tus_big:.1f} MB/s, "
-                        f"bare {bare_big:.1f} MB/s, ratio {tus_big / bare_big:.2f}"
-                    )
-                    if args.big_gb > 0:
-                        total = int(args.big_gb * 1024) * MB
-                        idle, peak, seconds = memory_run(tus_client, field, server.process.pid, total)
-                        print(f"{total / MB:.0f} MB in one streamed PATCH: {total / MB / seconds:.1f} MB/s")
-                        print(f"  server RSS idle {idle / MB:.1f} MB, peak {peak / MB:.1f} MB")
-                        print(f"  peak above idle: {(peak - idle) / MB:.1f} MB  (target < 50 MB)")
+            with (
+                serve(env) as server,
+                httpx.Client(base_url=server.url, timeout=600) as tus_client,
+                httpx.Client(base_url=f"http://127.0.0.1:{bare_port}", timeout=600) as bare_client,
+            ):
+                throughput(tus_client, bare_client, field, os.urandom(args.size_mb * MB), args)
+                if args.big_gb > 0:
+                    total = int(args.big_gb * 1024) * MB
+                    idle, peak, seconds, samples = memory_run(tus_client, field, server.process.pid, total)
+                    print(f"{total / MB:.0f} MB in one streamed PATCH: {total / MB / seconds:.1f} MB/s")
+                    print(f"  server RSS idle {idle / MB:.1f} MB, peak {peak / MB:.1f} MB ({samples} samples)")
+                    print(f"  peak above idle: {(peak - idle) / MB:.1f} MB  (target < 50 MB)")
         finally:
             bare.terminate()
             bare.wait(timeout=10)

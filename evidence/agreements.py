@@ -77,20 +77,7 @@ async def sign_agreement(
     signature = await items.get_item_or_raise(signature_id)
     if signature.kind is not EvidenceKind.SIGNATURE or signature.visit_id != visit_id:
         raise SignatureNotUsable(f"item {signature_id} is not a signature of visit {visit_id}")
-    await asyncio.to_thread(config.store.put_bytes, data)
-    await repo.record_blob(digest, len(data))
-    terms_id = uuid5(agreement_id, "terms")
-    declaration = DeclareItem(
-        id=terms_id,
-        visit_id=visit_id,
-        case_id=case_id,
-        kind=EvidenceKind.AGREEMENT_TERMS,
-        sha256=digest,
-        content_type="application/json",
-        size=len(data),
-        capture={"agreement_id": str(agreement_id), "terms": as_record(terms)},
-    )
-    await items.declare_item(declaration, who, config.defer)  # the blob is stored: received + verified at once
+    terms_id = await _declare_terms(config, agreement_id, visit_id, case_id, terms, data, who)
     row = {
         "id": agreement_id,
         "visit_id": visit_id,
@@ -104,6 +91,28 @@ async def sign_agreement(
     await repo.insert_agreement(row)
     await config.defer(RENDER_AGREEMENT, str(agreement_id))
     return _agreement({**row, "document_item_id": None}), True
+
+
+async def _declare_terms(
+    config: EvidenceConfig, agreement_id: UUID, visit_id: UUID, case_id: UUID, terms: Terms, data: bytes, who: Who
+) -> UUID:
+    """Store the canonical terms and declare them as an item (verified at once: the server made the bytes)."""
+    digest = hashlib.sha256(data).hexdigest()
+    await asyncio.to_thread(config.store.put_bytes, data)
+    await repo.record_blob(digest, len(data))
+    terms_id = uuid5(agreement_id, "terms")
+    declaration = DeclareItem(
+        id=terms_id,
+        visit_id=visit_id,
+        case_id=case_id,
+        kind=EvidenceKind.AGREEMENT_TERMS,
+        sha256=digest,
+        content_type="application/json",
+        size=len(data),
+        capture={"agreement_id": str(agreement_id), "terms": as_record(terms)},
+    )
+    await items.declare_item(declaration, who, config.defer)
+    return terms_id
 
 
 async def render_agreement(config: EvidenceConfig, agreement_id: UUID) -> bool:

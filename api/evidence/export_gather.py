@@ -44,6 +44,22 @@ def _check_in(event: dict[str, Any], address: dict[str, Any] | None) -> dict[str
     return _plain(entry)
 
 
+def _visit(
+    visit: dict[str, Any], address: dict[str, Any] | None, events: list[dict[str, Any]], outcomes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A visit as exported: assignment, address, check-ins with their distance, outcomes."""
+    check_ins = [_check_in(e, address) for e in events if e["visit"] == visit["id"] and e["kind"] in CHECK_IN_KINDS]
+    return _plain(
+        {
+            **visit,
+            "assignment": {"team": visit["team"], "assigned_to": visit["assigned_to"], "partner": visit["partner"]},
+            "address": address,
+            "check_ins": check_ins,
+            "outcomes": [_plain(o) for o in outcomes if o["visit"] == visit["id"]],
+        }
+    )
+
+
 async def gather_domain(case_id: UUID, visit_ids: list[UUID]) -> DomainRecords:
     """The domain records of a case (all its visits, or the given ones)."""
     case = await Case.select(
@@ -62,25 +78,7 @@ async def gather_domain(case_id: UUID, visit_ids: list[UUID]) -> DomainRecords:
     outcomes = list(await VisitOutcome.select().where(VisitOutcome.visit.is_in(ids)).order_by(VisitOutcome.recorded_at))
     agreements = list(await Agreement.select().where(Agreement.visit.is_in(ids)).order_by(Agreement.created_at))
     notes = []
-    exported_visits = []
-    for visit in visits:
-        address = addresses.get(visit["address"])
-        check_ins = [_check_in(e, address) for e in events if e["visit"] == visit["id"] and e["kind"] in CHECK_IN_KINDS]
-        exported_visits.append(
-            _plain(
-                {
-                    **visit,
-                    "assignment": {
-                        "team": visit["team"],
-                        "assigned_to": visit["assigned_to"],
-                        "partner": visit["partner"],
-                    },
-                    "address": address,
-                    "check_ins": check_ins,
-                    "outcomes": [_plain(o) for o in outcomes if o["visit"] == visit["id"]],
-                }
-            )
-        )
+    exported_visits = [_visit(v, addresses.get(v["address"]), events, outcomes) for v in visits]
     if not any(v["check_ins"] for v in exported_visits):
         notes.append("no check-in records: check-ins arrive with device sync; visit.checked_in_at is included")
     timeline = [_plain({**e, "data": _json(e["data"])}) for e in events]

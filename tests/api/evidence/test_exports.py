@@ -156,3 +156,25 @@ async def test_a_byte_flipped_inside_the_zip_names_the_damaged_file(client, drai
 def test_distance_to_the_address_is_a_great_circle():
     assert distance_m(31.2304, 121.4737, 31.2304, 121.4737) == 0
     assert distance_m(31.2304, 121.4737, 31.2394, 121.4737) == pytest.approx(1000.8, abs=1)
+
+
+async def test_check_ins_carry_their_distance_to_the_address(client, drain_jobs, tmp_path):
+    from api.cases import service as cases
+    from api.db import write_transaction
+
+    field = await make_field()
+    await upload_whole(client, field, hostile.noisy_jpeg(20, 20))
+    async with write_transaction():  # a check-in about 1 km north of the builder's address
+        visit = {"id": field.visit_id, "case": field.case_id}
+        data = {"lat": 31.2394, "lon": 121.4737, "device_time": "2026-11-20T14:00:00+08:00"}
+        await cases.record_visit_event(visit, "checked_in", actor=field.collector.user_id, data=data)
+    bundle = tmp_path / "b.zip"
+    await _exported_bundle(client, field, drain_jobs, bundle)
+    with zipfile.ZipFile(bundle) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        timeline = [json.loads(line) for line in archive.read("timeline.jsonl").splitlines()]
+    [check_in] = manifest["visits"][0]["check_ins"]
+    assert check_in["distance_to_address_m"] == pytest.approx(1000.8, abs=2)
+    assert [event["kind"] for event in timeline] == ["assigned", "checked_in"]
+    assert manifest["notes"] == []
+    assert verify_bundle(bundle).ok

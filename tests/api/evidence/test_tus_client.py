@@ -73,7 +73,7 @@ def _interrupted_upload(url: str, field: Field, path: str, item_id: str, data: b
         resumed.upload(stop_at=stop)
     held = _offset(upload_url, field)
     _cut_mid_request(upload_url, field.collector.token, held, data, sent=rng.randrange(1, len(data) - held))
-    for _ in range(50):  # the server keeps what arrived once it notices the hang-up
+    for _ in range(400):  # the server keeps what arrived once it notices the hang-up (bounded: 20 s)
         if _offset(upload_url, field) > held:
             break
         time.sleep(0.05)

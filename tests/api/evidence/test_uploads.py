@@ -225,3 +225,21 @@ async def test_another_collector_cannot_upload_to_a_visit_not_theirs(client: htt
     }
     answer = await client.post("/v1/uploads", headers=headers)
     assert answer.status_code == 403
+
+
+async def test_a_second_writer_on_the_same_upload_gets_423(client: httpx.AsyncClient):
+    from api.evidence.config import evidence_config
+    from evidence.upload_files import UploadFiles
+
+    field = await make_field()
+    data = os.urandom(1000)
+    item = await declare(client, field, data, "document")
+    location = (await tus_create(client, field, str(item["id"]), sha256(data), len(data), "document")).headers[
+        "location"
+    ]
+    files = UploadFiles(evidence_config().upload_dir, uuid.UUID(location.rsplit("/", 1)[1]))
+    with files.locked():  # another request is writing right now
+        busy = await tus_patch(client, field, location, 0, data)
+    assert busy.status_code == 423
+    assert busy.json()["code"] == "423.70"
+    assert (await tus_patch(client, field, location, 0, data)).status_code == 204
