@@ -30,7 +30,8 @@ def cli(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("piccolo").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for noisy in ("piccolo", "httpx", "arq.worker"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @cli.command()

@@ -47,6 +47,14 @@ async def require_reader(principal: Principal, visit_id: UUID) -> VisitScope:
     return scope
 
 
+async def require_uploader(principal: Principal, item: Item) -> None:
+    """The bytes of an item come from the collector who declared it, even if the visit was reassigned or
+    cancelled meanwhile (work done offline is kept), or from the visit's current collector."""
+    if principal.role is Role.COLLECTOR and item.declared_by == principal.user_id:
+        return
+    await require_field_member(principal, item.visit_id)
+
+
 def require_original_reader(principal: Principal) -> None:
     """Originals and custody logs are for legal and admins; others see thumbnails."""
     if principal.role not in READ_ALL:

@@ -18,7 +18,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import device_only
 from api.db import write_transaction
 from api.errors import NotYourData, RecordNotFound
-from api.evidence.access import require_field_member, who
+from api.evidence.access import require_uploader, who
 from api.evidence.config import evidence_config
 from api.http import errors
 from api.people.roles import Principal
@@ -176,7 +176,7 @@ async def create_upload(request: Request[Any, Any, Any], principal: Principal) -
     except EvidenceItemNotFound:
         item = None
     if item is not None:
-        await require_field_member(principal, item.visit_id)
+        await require_uploader(principal, item)
     item = uploads.check_against_declaration(config, item, meta, length)
     async with write_transaction():
         status = await uploads.create_upload(config, item, meta, raw, length, actor)
