@@ -31,6 +31,9 @@ def _check_summary(stdout: str) -> None:
         "recording_without_consent",
         "resumed after an interruption",
         "(verified)",
+        "agreement_document processed: 2",
+        "approved (tier supervisor): 1",
+        "agreement_pending -> in_agreement: 1",
         "was revoked",
         "offline for 2 days",
     ):
