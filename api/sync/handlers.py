@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from api.sync.agreement_handlers import sign_agreement
 from api.sync.contact_handlers import update_contact
 from api.sync.evidence_handlers import declare_evidence
-from api.sync.visit_handlers import add_note, check_in, check_out, record_outcome, sign_agreement
+from api.sync.visit_handlers import add_note, check_in, check_out, record_outcome
 from sync.push import Handlers
 
 HANDLERS = Handlers()

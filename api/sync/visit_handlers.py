@@ -13,10 +13,7 @@ The merge rules (see ``docs/sync-protocol.md``):
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any
-from uuid import UUID
 
 import msgspec
 
@@ -27,19 +24,13 @@ from api.cases.tables import Visit
 from api.db import json_value
 from api.dispatch.visit_states import VisitStatus
 from api.errors import NotYourData
-from api.evidence.access import who
-from api.evidence.config import evidence_config
 from api.outcomes import repository as outcome_repo
 from api.outcomes import service as outcomes
-from api.outcomes.catalogue import AgreementSigned, Instalment, Outcome, code_of, details_of
+from api.outcomes.catalogue import Outcome, code_of, details_of
 from api.outcomes.errors import OutcomeAlreadyRecorded, VisitAlreadyClosed, VisitNotAssignedToYou
-from api.people import repository as people_repo
 from api.people.roles import Principal
 from api.settings import get_settings
 from api.sync.compliance import check_in_flags
-from evidence import agreements as evidence_agreements
-from evidence.agreement_terms import Instalment as EvidenceInstalment
-from evidence.agreement_terms import Terms as EvidenceTerms
 from sync.errors import InvalidMutationPayload
 from sync.protocol import MutationIn, Status
 from sync.push import Actor, ConflictSpec, HandlerResult
@@ -47,10 +38,11 @@ from sync.push import Actor, ConflictSpec, HandlerResult
 Row = dict[str, Any]
 
 
-def payload_of(mutation: MutationIn, shape: Any) -> Any:
-    """The mutation's payload as its type's Struct; an invalid one is rejected with the field named."""
+def payload_of(mutation: MutationIn, shape: Any, data: Row | None = None) -> Any:
+    """The mutation's payload (or ``data`` derived from it) as a Struct; an invalid one is rejected with
+    the field named."""
     try:
-        return msgspec.convert(mutation.payload, shape, strict=False)
+        return msgspec.convert(mutation.payload if data is None else data, shape, strict=False)
     except msgspec.ValidationError as exc:
         raise InvalidMutationPayload(f"{mutation.type}: {exc}") from None
 
@@ -252,66 +244,3 @@ async def record(actor: Actor, mutation: MutationIn, outcome: Outcome) -> Handle
 async def record_outcome(actor: Actor, mutation: MutationIn) -> HandlerResult:
     """``visit.record_outcome``: the payload is an outcome (``code`` selects its shape)."""
     return await record(actor, mutation, payload_of(mutation, Outcome))
-
-
-class AgreementPayload(msgspec.Struct, forbid_unknown_fields=True):
-    """``visit.sign_agreement``: the terms and the evidence id of the debtor's signature."""
-
-    amount: Decimal
-    currency: str
-    instalments: list[Instalment]
-    payment_method: str
-    signature_evidence_id: UUID
-    place: str = ""
-    signed_at: datetime | None = None
-    note: str = ""
-
-
-async def sign_agreement(actor: Actor, mutation: MutationIn) -> HandlerResult:
-    """A repayment plan signed at the door: an AGR outcome tied to its signature evidence."""
-    terms = payload_of(mutation, AgreementPayload)
-    data = {**msgspec.to_builtins(terms), "code": "AGR", "agreement_id": str(mutation.id)}
-    data.pop("signed_at", None)
-    outcome = payload_of_dict(mutation, data, AgreementSigned)
-    result = await record(actor, mutation, outcome)
-    if result.status in (Status.APPLIED, Status.MERGED):
-        await sign_evidence(actor, mutation, terms)
-    return result
-
-
-async def sign_evidence(actor: Actor, mutation: MutationIn, terms: AgreementPayload) -> None:
-    """The signed terms become evidence tied to the signature (same id as the domain agreement); the
-    PDF is rendered by a job once the signature's bytes are in."""
-    visit = await cases.get_visit_or_raise(mutation.target) if mutation.target else None
-    assert visit is not None
-    case = await cases.get_case_or_raise(visit["case"])
-    collector = await people_repo.get_user(actor.user_id)
-    signed = EvidenceTerms(
-        amount=terms.amount,
-        currency=terms.currency,
-        instalments=tuple(EvidenceInstalment(i.due_date, i.amount) for i in terms.instalments),
-        payment_method=terms.payment_method,
-        creditor=case["source"],
-        debtor_name=case["debtor_name"],
-        debtor_id_last4=case["national_id_last4"],
-        collector_name=collector["display_name"] or collector["username"] if collector else "",
-        place=terms.place or "at the debtor's address",
-        signed_at=terms.signed_at or mutation.device_time,
-    )
-    await evidence_agreements.sign_agreement(
-        evidence_config(),
-        mutation.id,
-        visit["id"],
-        case["id"],
-        signed,
-        terms.signature_evidence_id,
-        who(actor.principal, "sync"),
-    )
-
-
-def payload_of_dict(mutation: MutationIn, data: Row, shape: Any) -> Any:
-    """Validate a derived payload (same refusal as ``payload_of``)."""
-    try:
-        return msgspec.convert(data, shape, strict=False)
-    except msgspec.ValidationError as exc:
-        raise InvalidMutationPayload(f"{mutation.type}: {exc}") from None

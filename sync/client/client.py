@@ -137,7 +137,7 @@ class DeviceClient:
             if len(final) < len(results):  # the server asked to retry some later: stop for now
                 return received
 
-    async def pull(self, limit: int = 200, idle_rounds: int = 5) -> int:
+    async def pull(self, limit: int = 200, idle_rounds: int = 8) -> int:
         """Pull every page after the stored cursor; returns how many visits changed or left.
 
         An empty page that says ``has_more`` means changes are being committed right now: wait a little
@@ -159,8 +159,8 @@ class DeviceClient:
             idle = 0 if changed else idle + 1
             if not page["has_more"] or idle >= idle_rounds:
                 return touched
-            if not changed:
-                await asyncio.sleep(self.backoff_s * idle)
+            if not changed:  # about 6 s in all before giving up until the next sync
+                await asyncio.sleep(min(2.0, 0.05 * 2**idle))
 
     async def sync(self) -> None:
         """Push what was done offline, then pull what changed."""
