@@ -92,15 +92,22 @@ class UnitOfWork:
     The job queue registers its dispatch here, so a rolled-back request enqueues nothing.
     """
 
-    __slots__ = ("_after_commit", "deferred_jobs")
+    __slots__ = ("_after_commit", "_once", "deferred_jobs")
 
     def __init__(self) -> None:
         self._after_commit: list[AfterCommit] = []
+        self._once: set[str] = set()
         self.deferred_jobs: list[int] = []  # outbox ids written in this transaction
 
     def after_commit(self, callback: AfterCommit) -> None:
         """Run ``callback`` once the transaction has committed (never if it rolls back)."""
         self._after_commit.append(callback)
+
+    def once(self, key: str, callback: AfterCommit) -> None:
+        """Like ``after_commit``, but a second registration under the same key is ignored."""
+        if key not in self._once:
+            self._once.add(key)
+            self._after_commit.append(callback)
 
     async def _committed(self) -> None:
         for callback in self._after_commit:

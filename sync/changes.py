@@ -8,7 +8,7 @@ from uuid import UUID
 
 from piccolo.engine.sqlite import SQLiteEngine
 
-from sync.feed import Cursor, window
+from sync.feed import Cursor, order_column, sequence, window
 from sync.tables import SyncChange
 
 UPSERT = "upsert"
@@ -27,17 +27,12 @@ class Change:
 
 @dataclass(frozen=True)
 class Page:
-    """A page of a scope's feed: the latest change per entity, the cursor after it, and whether more wait.
-
-    ``held_back``: changes exist after the cursor that a still-running transaction (anywhere in the
-    database cluster) keeps from being final yet; they will be delivered, just not in this page.
-    """
+    """A page of a scope's feed: the latest change per entity, the cursor after it, whether more wait."""
 
     changes: list[Change]
     cursor: Cursor
     has_more: bool
-    held_back: bool = False
-    seqs: tuple[int, ...] = ()  # the feed rows this page covered (for audits and tests)
+    ids: tuple[int, ...] = ()  # the feed rows this page covered (for audits and tests)
 
 
 async def append(scope: UUID, entity: str, entity_id: UUID, kind: str, reason: str = "") -> None:
@@ -53,20 +48,36 @@ async def append_many(rows: list[tuple[UUID, str, UUID, str, str]]) -> None:
         )
 
 
-def _postgres() -> bool:
+def postgres() -> bool:
+    """True when the feed needs the sequencer (PostgreSQL)."""
     return not isinstance(SyncChange._meta.db, SQLiteEngine)
 
 
-async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
-    """The scope's final changes after ``cursor`` (see ``sync.feed``), collapsed per entity."""
-    sql, args = window(cursor, postgres=_postgres())
+async def _rows(scope: UUID, cursor: Cursor, limit: int) -> list[dict[str, Any]]:
+    sql, args = window(cursor, postgres=postgres())
+    order = order_column(postgres())
     rows: list[dict[str, Any]] = await SyncChange.raw(
-        "SELECT id, txid, entity, entity_id, kind, reason FROM sync_change "  # noqa: S608 - constant fragments
-        f"WHERE scope = {{}} AND {sql} ORDER BY txid, id LIMIT {{}}",
+        f"SELECT id, {order} AS seq, entity, entity_id, kind, reason FROM sync_change "  # noqa: S608 - constants
+        f"WHERE scope = {{}} AND {sql} ORDER BY {order} LIMIT {{}}",
         scope,
         *args,
         limit + 1,
     )
+    return rows
+
+
+async def _unsequenced(scope: UUID) -> bool:
+    rows = await SyncChange.raw(
+        "SELECT EXISTS (SELECT 1 FROM sync_change WHERE scope = {} AND seq IS NULL) AS pending", scope
+    )
+    return bool(rows and rows[0]["pending"])
+
+
+async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
+    """The scope's changes after ``cursor`` (see ``sync.feed``), collapsed per entity."""
+    if postgres() and await _unsequenced(scope):  # a writer died between its commit and its pass
+        await sequence(SyncChange)
+    rows = await _rows(scope, cursor, limit)
     has_more = len(rows) > limit
     rows = rows[:limit]
     latest: dict[tuple[str, UUID], Change] = {}
@@ -75,25 +86,5 @@ async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
         latest.pop(key, None)
         latest[key] = Change(key[0], key[1], str(row["kind"]), str(row["reason"]))
     if rows:
-        cursor = Cursor(int(rows[-1]["txid"]), int(rows[-1]["id"]))
-    held_back = not has_more and _postgres() and await _held_back(scope, cursor)
-    return Page(
-        changes=list(latest.values()),
-        cursor=cursor,
-        has_more=has_more,
-        held_back=held_back,
-        seqs=tuple(int(r["id"]) for r in rows),
-    )
-
-
-async def _held_back(scope: UUID, cursor: Cursor) -> bool:
-    # Any visible row after the cursor that the page did not return was kept out by the window: its
-    # transaction (or an older one still running) was not final when the page was read. Checking
-    # against the window's own xmin would race: xmin may have moved on between the two statements.
-    rows = await SyncChange.raw(
-        "SELECT EXISTS (SELECT 1 FROM sync_change WHERE scope = {} AND (txid, id) > ({}, {})) AS held",
-        scope,
-        cursor.txid,
-        cursor.seq,
-    )
-    return bool(rows and rows[0]["held"])
+        cursor = Cursor(int(rows[-1]["seq"]))
+    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=tuple(int(r["id"]) for r in rows))

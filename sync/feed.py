@@ -2,25 +2,24 @@
 
 The trap: a sequence number is taken at insert time, but rows become visible at commit time. A
 reader that remembers "the last id I saw" skips a row whose transaction took a lower id and
-committed later. The fix used here (on PostgreSQL):
+committed later.
 
-- every feed row records the 64-bit id of the transaction that wrote it (``txid``, filled by a
-  trigger with ``pg_current_xact_id()``), next to its sequence ``id``;
-- a reader only returns rows with ``txid < xmin`` of its snapshot: every transaction below the
-  snapshot's xmin has finished, so the set of such rows can no longer grow;
-- rows are ordered by ``(txid, id)`` and the cursor is the last ``(txid, id)`` returned.
+On PostgreSQL, rows are written with ``seq`` empty and a **sequencer** numbers them after they
+commit: one pass at a time (a transaction-level advisory lock), each pass giving the committed,
+unnumbered rows the numbers after the highest one so far, and committing. A pass's rows are all
+visible at once, after every earlier pass's: readers see a gap-free prefix of the numbers, so
+reading ``seq > cursor`` in order never skips and never repeats. Writers run a pass right after
+they commit (so their changes are readable when their request returns), pulls run one when they
+find unnumbered rows of their scope (a writer killed between its commit and its pass), and a
+periodic job sweeps whatever is left. Unlike ordering by transaction id against the snapshot's
+xmin, this never makes readers wait for unrelated long transactions.
 
-A row that appears later belongs to a transaction that was still running (``txid >= xmin``) or
-had not started, so it sorts after every row already returned: nothing is skipped, nothing is
-repeated. The price is latency: a long transaction holds rows after it back until it ends.
+What the order does *not* promise: causal order between two rows about the same entity that
+concurrent transactions wrote (each pass numbers rows in insert order). Readers treat rows as
+"this changed" and read the entity's current state (the sync pull), or order one entity's rows by
+its own version (the case feed's ``case_version``).
 
-What the order does *not* promise: causal order between two rows about the same entity. A
-transaction takes its id at its first write, possibly before it waits for a row lock another one
-holds, so the later change can carry the smaller id. Readers therefore treat feed rows as "this
-changed" and read the entity's current state (the sync pull), or order one entity's rows by its
-own version (the case feed's ``case_version``).
-
-On SQLite writers are serialised, so ``id`` order is commit order and ``txid`` stays 0.
+On SQLite writers are serialised, so the row id is already commit order: readers use it as ``seq``.
 """
 
 from __future__ import annotations
@@ -28,7 +27,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from piccolo.table import Table
+
 from sync.errors import SyncError
+
+# One advisory-lock key per feed table (any stable 64-bit numbers).
+_LOCK_KEYS = {"sync_change": 7_346_021_001, "case_event": 7_346_021_002}
 
 
 class CursorInvalid(SyncError):
@@ -40,42 +44,72 @@ class CursorInvalid(SyncError):
 
 @dataclass(frozen=True, order=True)
 class Cursor:
-    """A position in a feed: everything at or before ``(txid, seq)`` has been delivered."""
+    """A position in a feed: every row numbered up to ``seq`` has been delivered."""
 
-    txid: int = 0
     seq: int = 0
 
     def encode(self) -> str:
         """The opaque text form sent to clients."""
-        return f"{self.txid}-{self.seq}"
+        return f"s{self.seq}"
 
     @classmethod
     def decode(cls, text: str | None) -> Cursor:
         """Parse a client's cursor; empty means the beginning."""
         if not text:
             return cls()
-        match = re.fullmatch(r"(\d{1,20})-(\d{1,20})", text)
+        match = re.fullmatch(r"s(\d{1,19})", text)
         if match is None:
-            raise CursorInvalid(f"cursor {text[:40]!r} is not of the form <txid>-<seq>")
-        return cls(int(match.group(1)), int(match.group(2)))
+            raise CursorInvalid(f"cursor {text[:40]!r} was not issued by this server")
+        return cls(int(match.group(1)))
+
+
+def order_column(postgres: bool) -> str:
+    """The column that orders a feed: the sequencer's number on PostgreSQL, the row id on SQLite."""
+    return "seq" if postgres else "id"
 
 
 def window(cursor: Cursor, *, postgres: bool) -> tuple[str, list[int]]:
-    """A WHERE fragment (Piccolo ``{}`` placeholders) selecting final rows after ``cursor``.
+    """A WHERE fragment (Piccolo ``{}`` placeholders) selecting readable rows after ``cursor``.
 
-    Order the rows by ``txid, id``; the next cursor is the last row's ``(txid, id)``.
+    Order the rows by ``order_column``; the next cursor is the last row's value of it.
     """
-    if postgres:
-        return (
-            "txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint AND (txid, id) > ({}, {})",
-            [cursor.txid, cursor.seq],
+    return f"{order_column(postgres)} > {{}}", [cursor.seq]
+
+
+async def sequence(table: type[Table]) -> int:
+    """Number the committed, unnumbered rows of a feed table (PostgreSQL; runs its own transaction).
+
+    Returns how many rows were numbered. Waits for a pass already running, so that rows committed
+    before this call are numbered when it returns.
+    """
+    name = table._meta.tablename
+    async with table._meta.db.transaction():
+        await table.raw("SELECT pg_advisory_xact_lock({})", _LOCK_KEYS[name])
+        rows = await table.raw(
+            f"WITH base AS (SELECT coalesce(max(seq), 0) AS top FROM {name}), "  # noqa: S608 - our own table
+            f"pending AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM {name} WHERE seq IS NULL) "
+            f"UPDATE {name} AS t SET seq = base.top + pending.n FROM pending, base "
+            "WHERE t.id = pending.id RETURNING t.id"
         )
-    return "(txid > {} OR (txid = {} AND id > {}))", [cursor.txid, cursor.txid, cursor.seq]
+    return len(rows)
+
+
+def pg_feed_sql(table: str, scope_column: str | None) -> list[str]:
+    """DDL for a feed table on PostgreSQL: the reading index and the sequencer's to-do index."""
+    prefix = f"{scope_column}, " if scope_column else ""
+    return [
+        f"DROP TRIGGER IF EXISTS {table}_stamp_txid ON {table}",
+        f"DROP FUNCTION IF EXISTS {table}_stamp_txid()",
+        f"DROP INDEX IF EXISTS {table}_txid_id",
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_seq ON {table} (seq)",
+        f"CREATE INDEX IF NOT EXISTS {table}_read ON {table} ({prefix}seq)",
+        f"CREATE INDEX IF NOT EXISTS {table}_unsequenced ON {table} (id) WHERE seq IS NULL",
+    ]
 
 
 def pg_txid_trigger_sql(table: str, index_prefix: str = "") -> list[str]:
-    """DDL that stamps each new row of ``table`` with its writer's transaction id (PostgreSQL),
-    and the index feed reads use (``index_prefix`` names leading columns, e.g. ``scope, ``)."""
+    """DDL of the first feed design (kept because committed migrations call it): a trigger stamping
+    each row with its writer's transaction id, and the index reads used."""
     function = f"{table}_stamp_txid"
     return [
         f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$

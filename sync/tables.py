@@ -21,12 +21,14 @@ from piccolo.table import Table
 class SyncChange(Table, tablename="sync_change"):
     """The change feed: something in a user's scope gained, changed or lost an entity.
 
-    Rows point at entities; a pull reads their current state. ``txid`` is stamped by a PostgreSQL
-    trigger (see ``sync.feed``) so that a pull never skips a change that commits late.
+    Rows point at entities; a pull reads their current state. ``seq`` is given by the sequencer once
+    the row's transaction has committed (see ``sync.feed``), so a pull never skips a change that commits
+    late.
     """
 
     id = BigSerial(primary_key=True)
-    txid = BigInt(default=0)
+    txid = BigInt(default=0)  # first design (ordering by writer transaction); unused since ``seq``
+    seq = BigInt(null=True, default=None)  # numbered by the sequencer after commit (PostgreSQL)
     scope = UUID(index=True)  # the user whose devices see this change
     entity = Varchar(length=20)  # visit | conflict
     entity_id = UUID()

@@ -90,16 +90,18 @@ async def add_case_event(
     return int(rows[0]["id"])
 
 
-async def list_case_events_after(window_sql: str, args: list[int], limit: int, team_id: UUID | None) -> list[Row]:
-    """Final case events after a cursor (``window_sql`` from ``sync.feed.window``), in feed order."""
+async def list_case_events_after(
+    window_sql: str, args: list[int], order: str, limit: int, team_id: UUID | None
+) -> list[Row]:
+    """Readable case events after a cursor (``window_sql``/``order`` from ``sync.feed``), in feed order."""
     team_filter = ""
     team_args: list[Any] = []
     if team_id is not None:
         team_filter = ' AND "case" IN (SELECT id FROM collection_case WHERE team = {})'
         team_args = [team_id]
     sql = (
-        'SELECT id, txid, "case", source_ref, at, from_status, to_status, reason, visit, data '  # noqa: S608
-        f"FROM case_event WHERE {window_sql}{team_filter} ORDER BY txid, id LIMIT {{}}"
+        f'SELECT id, {order} AS seq, "case", source_ref, at, from_status, to_status, reason, visit, data '  # noqa: S608
+        f"FROM case_event WHERE {window_sql}{team_filter} ORDER BY {order} LIMIT {{}}"
     )
     rows: list[Row] = await CaseEvent.raw(sql, *args, *team_args, limit)
     return rows

@@ -11,13 +11,14 @@ from api.cases import schemas
 from api.cases.access import VisitScope, can_read
 from api.cases.errors import AddressNotFound, CaseNotFound, VisitNotFound
 from api.cases.rules import money
-from api.cases.tables import Case, Visit
-from api.db import is_sqlite, json_value
+from api.cases.tables import Case, CaseEvent, Visit
+from api.db import current_unit_of_work, is_sqlite, json_value
 from api.errors import NotYourData
 from api.people.roles import Principal, Role
 from api.queue.runner import defer
 from sync import changes
-from sync.feed import Cursor, window
+from sync.feed import Cursor, order_column, sequence, window
+from sync.tables import SyncChange
 
 Row = dict[str, Any]
 
@@ -241,6 +242,7 @@ async def change_visit(
     event = {"version": version, "fields": fields, **(data or {})}
     await repo.add_visit_event(visit["id"], visit["case"], kind, actor, device, event)
     await changes.append_many(visit_feed_rows(visit, values, kind))
+    feed_written(SyncChange)
     return version
 
 
@@ -271,6 +273,21 @@ async def publish_case_change(case_id: UUID, reason: str) -> None:
         for user in {visit["assigned_to"], visit["partner"]} - {None}:
             rows.append((user, "visit", visit["id"], changes.UPSERT, reason))
     await changes.append_many(rows)
+    feed_written(SyncChange)
+
+
+def feed_written(table: type[SyncChange] | type[CaseEvent]) -> None:
+    """Feed rows were written in this transaction: number them as soon as it commits (PostgreSQL), so
+    they are readable by the time the request answers. See ``sync.feed``."""
+    uow = current_unit_of_work()
+    if uow is None or is_sqlite():
+        return
+    uow.once(f"sequence:{table._meta.tablename}", lambda: sequence_quietly(table))
+
+
+async def sequence_quietly(table: type[SyncChange] | type[CaseEvent]) -> None:
+    """Run a sequencer pass; the periodic job and the next pull repair a failed one."""
+    await sequence(table)
 
 
 def fields_changed_since(events: list[Row], base_version: int) -> set[str]:
@@ -309,6 +326,7 @@ async def set_case_status(
         event_id = await repo.add_case_event(
             case["id"], case["source_ref"], case["status"], status, reason, visit_id, event_data
         )
+        feed_written(CaseEvent)
         await defer("webhooks.fan_out", event_id)
 
 
@@ -316,12 +334,15 @@ async def case_feed(cursor_text: str | None, limit: int, viewer: Principal) -> s
     """A page of case status changes after ``cursor``: never skips a late commit, never repeats."""
     cursor = Cursor.decode(cursor_text)
     team_id = None if viewer.role is Role.ADMIN else viewer.team_id
-    sql, args = window(cursor, postgres=not is_sqlite())
-    rows = await repo.list_case_events_after(sql, args, limit + 1, team_id)
+    postgres = not is_sqlite()
+    if postgres:
+        await sequence(CaseEvent)  # cheap when there is nothing to number
+    sql, args = window(cursor, postgres=postgres)
+    rows = await repo.list_case_events_after(sql, args, order_column(postgres), limit + 1, team_id)
     has_more = len(rows) > limit
     rows = rows[:limit]
     if rows:
-        cursor = Cursor(int(rows[-1]["txid"]), int(rows[-1]["id"]))
+        cursor = Cursor(int(rows[-1]["seq"]))
     events = [
         schemas.CaseEvent(
             id=r["id"],

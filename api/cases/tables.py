@@ -132,11 +132,12 @@ class VisitFlag(Table, tablename="visit_flag"):
 class CaseEvent(Table, tablename="case_event"):
     """A case status change, in the feed the upstream system reads (and webhooks deliver).
 
-    ``txid`` is stamped by a PostgreSQL trigger: see ``sync.feed`` for why the feed needs it.
+    ``seq`` is given by the feed sequencer after commit: see ``sync.feed`` for why the feed needs it.
     """
 
     id = BigSerial(primary_key=True)
-    txid = BigInt(default=0)
+    txid = BigInt(default=0)  # first design (ordering by writer transaction); unused since ``seq``
+    seq = BigInt(null=True, default=None)
     case = ForeignKey(references=Case, on_delete=OnDelete.restrict, index=True)
     source_ref = Varchar(length=130)
     at = Timestamptz(default=TimestamptzNow())

@@ -17,6 +17,7 @@ from api.outcomes.catalogue import Outcome
 from api.people.roles import Principal, Role
 from api.sync.errors import ResolutionNotPossible
 from sync import conflicts
+from sync.tables import SyncChange
 
 Row = dict[str, Any]
 OUTCOME_REASONS = frozenset({"different_outcome", "visit_closed", "visit_reassigned", "case_closed"})
@@ -88,7 +89,9 @@ async def resolve(conflict_id: UUID, resolution: str, value: dict[str, Any], not
             return await _phone_conflict(conflict, chosen, given, by)
         raise ResolutionNotPossible(f"no resolver for {conflict['entity']}/{conflict['reason']}")
 
-    return await conflicts.resolve(conflict_id, resolution, value, by.user_id, note, apply)
+    row = await conflicts.resolve(conflict_id, resolution, value, by.user_id, note, apply)
+    cases.feed_written(SyncChange)  # the resolution reaches the device's feed
+    return row
 
 
 async def list_for(

@@ -3,7 +3,6 @@ Never commits; the HTTP doors open the transactions."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -19,7 +18,6 @@ from sync.feed import Cursor
 from sync.protocol import CURRENT, PushRequest, PushResponse, Removal
 
 Row = dict[str, Any]
-HELD_BACK_WAITS_S = (0.02, 0.05, 0.1, 0.2)
 
 
 def conflict_view(row: Row) -> schemas.ConflictView:
@@ -81,19 +79,13 @@ async def pull(principal: Principal, cursor_text: str | None, limit: int, protoc
     """The changes in the collector's scope after the cursor, with what is needed at the door."""
     engine.check_protocol(protocol)
     assert principal.device_id is not None
-    cursor = Cursor.decode(cursor_text)
-    page = await changes.read(principal.user_id, cursor, limit)
-    for delay in HELD_BACK_WAITS_S:  # a transaction still running holds changes back: give it a moment
-        if not page.held_back:
-            break
-        await asyncio.sleep(delay)
-        page = await changes.read(principal.user_id, cursor, limit)
+    page = await changes.read(principal.user_id, Cursor.decode(cursor_text), limit)
     visits, removals, resolved = await _assemble(principal.user_id, page)
     return schemas.PullResponse(
         protocol=CURRENT,
         server_time=datetime.now(UTC),
         cursor=page.cursor.encode(),
-        has_more=page.has_more or page.held_back,
+        has_more=page.has_more,
         visits=visits,
         removals=removals,
         conflicts=[conflict_view(r) for r in resolved],

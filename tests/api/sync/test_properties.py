@@ -119,9 +119,9 @@ async def _walk(user: uuid.UUID, done: asyncio.Event) -> list[int]:
     while True:
         finished = done.is_set()  # read before the page: a page fetched after this saw every commit
         page = await changes.read(user, cursor, 5)
-        seqs += page.seqs
+        seqs += page.ids
         cursor = page.cursor
-        if not (page.has_more or page.held_back):
+        if not page.has_more:
             if finished:
                 return seqs
             await asyncio.sleep(0.005)
