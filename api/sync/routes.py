@@ -43,8 +43,7 @@ class SyncController(Controller):
     ) -> schemas.PullResponse:
         """Changes in your scope after ``cursor``: visits with what is needed at the door (upserts), visits you
         lost with the reason (reassigned, unassigned, cancelled, closed), and resolved conflicts of yours. Keep
-        pulling with the returned cursor while ``has_more`` (an empty page with ``has_more``: changes are being
-        committed right now; pull again shortly). Without a cursor: everything from the beginning."""
+        pulling with the returned cursor while ``has_more``. Without a cursor: everything from the beginning."""
         page = await service.pull(principal, cursor, limit, protocol)
         async with write_transaction():
             await service.record_pull(principal, page.cursor, protocol)
