@@ -50,6 +50,8 @@ def _collector(collector: Collector) -> None:
 
 
 def _options(options: PlanOptions) -> None:
+    if not 1971 <= options.day.year <= 9998:
+        raise InvalidPlanInput(f"{options.day} is not a day that can be planned")
     windows = [options.legal_window, *options.legal_windows.values()]
     if any(not 0 <= w.start_min < w.end_min <= 1440 for w in windows):
         raise InvalidPlanInput("a legal window must satisfy 0 <= start < end <= 1440 minutes")
