@@ -12,9 +12,8 @@ from api.db import get_engine, is_sqlite
 from api.people.tables import Team
 
 Row = dict[str, Any]
-_CASE_COLUMNS = (
-    "id",
-    "status",
+# The upstream-owned fields of a case, in the order the importer builds them.
+CASE_FIELDS = (
     "source",
     "external_ref",
     "source_ref",
@@ -31,7 +30,9 @@ _CASE_COLUMNS = (
     "last_payment_at",
     "import_digest",
 )
-_ADDRESS_COLUMNS = ("id", "case", "kind", "text", "normalised", "lat", "lon", "timezone", "origin")
+CASE_COLUMNS = ("id", "status", *CASE_FIELDS)
+ADDRESS_COLUMNS = ("id", "case", "kind", "text", "normalised", "lat", "lon", "timezone", "origin")
+_PHONES = CASE_COLUMNS.index("phones")
 _SQLITE_CHUNK = 400  # rows per INSERT: stays under SQLite's bound-parameter limit
 
 
@@ -57,36 +58,34 @@ def _connection() -> Any:
     return transaction.connection
 
 
-async def _copy(table: str, columns: tuple[str, ...], rows: list[Row], encode: dict[str, Any]) -> None:
-    records = [tuple(encode[c](r[c]) if c in encode else r[c] for c in columns) for r in rows]
-    await _connection().copy_records_to_table(table, records=records, columns=list(columns))
-
-
-async def insert_cases(rows: list[Row]) -> None:
-    """Insert new cases in bulk."""
+async def insert_cases(rows: list[tuple[Any, ...]]) -> None:
+    """Insert new cases in bulk (tuples in ``CASE_COLUMNS`` order)."""
     if not rows:
         return
     if not is_sqlite():
-        await _copy("collection_case", _CASE_COLUMNS, rows, {"phones": json.dumps})
+        records = [(*r[:_PHONES], json.dumps(r[_PHONES]), *r[_PHONES + 1 :]) for r in rows]
+        await _connection().copy_records_to_table("collection_case", records=records, columns=list(CASE_COLUMNS))
         return
     for start in range(0, len(rows), _SQLITE_CHUNK):
-        await Case.insert(*(Case(**r) for r in rows[start : start + _SQLITE_CHUNK]))
+        chunk = rows[start : start + _SQLITE_CHUNK]
+        await Case.insert(*(Case(**dict(zip(CASE_COLUMNS, r, strict=True))) for r in chunk))
 
 
-async def insert_addresses(rows: list[Row]) -> None:
-    """Insert addresses in bulk."""
+async def insert_addresses(rows: list[tuple[Any, ...]]) -> None:
+    """Insert addresses in bulk (tuples in ``ADDRESS_COLUMNS`` order)."""
     if not rows:
         return
     if not is_sqlite():
-        await _copy("address", _ADDRESS_COLUMNS, rows, {})
+        await _connection().copy_records_to_table("address", records=rows, columns=list(ADDRESS_COLUMNS))
         return
     for start in range(0, len(rows), _SQLITE_CHUNK):
-        await Address.insert(*(Address(**r) for r in rows[start : start + _SQLITE_CHUNK]))
+        chunk = rows[start : start + _SQLITE_CHUNK]
+        await Address.insert(*(Address(**dict(zip(ADDRESS_COLUMNS, r, strict=True))) for r in chunk))
 
 
-async def update_case_fields(case_id: UUID, values: Row) -> None:
-    """Overwrite the upstream-owned fields of a case."""
-    columns = {getattr(Case, name): value for name, value in values.items()}
+async def update_case_fields(case_id: UUID, values: tuple[Any, ...]) -> None:
+    """Overwrite the upstream-owned fields of a case (``CASE_FIELDS`` order)."""
+    columns = {getattr(Case, name): value for name, value in zip(CASE_FIELDS, values, strict=True)}
     await Case.update({**columns, Case.version: Case.version + 1}).where(Case.id == case_id)
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from enum import StrEnum
+from typing import Any
+
+CENTS = Decimal("0.01")
 
 
 class Stage(StrEnum):
@@ -38,13 +43,21 @@ def stage_for(days_past_due: int) -> Stage:
     return Stage.LATE
 
 
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
 def normalise_address(text: str) -> str:
     """A comparison key for address text: case-, space- and punctuation-insensitive."""
-    kept = [ch.lower() if ch.isalnum() else " " for ch in text]
-    return " ".join("".join(kept).split())
+    return _NOT_WORD.sub(" ", text.lower()).strip()
 
 
 def mask_national_id(national_id: str) -> str:
     """Keep only the last 4 characters of a national id (the full value is never stored)."""
-    cleaned = "".join(ch for ch in national_id if ch.isalnum())
-    return cleaned[-4:]
+    if national_id.isalnum():
+        return national_id[-4:]
+    return "".join(ch for ch in national_id if ch.isalnum())[-4:]
+
+
+def money(value: Any) -> Decimal:
+    """An amount as an exact 2-decimal Decimal (SQLite stores NUMERIC as a number and drops the scale)."""
+    return Decimal(str(value)).quantize(CENTS)

@@ -10,6 +10,7 @@ from api.cases import repository as repo
 from api.cases import schemas
 from api.cases.access import VisitScope, can_read
 from api.cases.errors import AddressNotFound, CaseNotFound, VisitNotFound
+from api.cases.rules import money
 from api.db import is_sqlite, json_value
 from api.errors import NotYourData
 from api.people.roles import Principal, Role
@@ -27,7 +28,7 @@ def to_case(row: Row) -> schemas.Case:
         external_ref=row["external_ref"],
         debtor_name=row["debtor_name"],
         national_id_last4=row["national_id_last4"],
-        amount_owed=row["amount_owed"],
+        amount_owed=money(row["amount_owed"]),
         currency=row["currency"],
         days_past_due=row["days_past_due"],
         stage=row["stage"],

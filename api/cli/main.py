@@ -8,6 +8,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from api.cli.cases import cases
+from api.cli.demo import demo
 from api.cli.people import devices, teams, users
 from api.cli.runtime import run
 from api.settings import SETTINGS_DOC, get_settings
@@ -92,3 +94,5 @@ def show_settings() -> None:
 cli.add_command(teams)
 cli.add_command(users)
 cli.add_command(devices)
+cli.add_command(cases)
+cli.add_command(demo)

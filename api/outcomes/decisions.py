@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from api.cases import service as cases
+from api.cases.rules import money
 from api.db import json_value
 from api.dispatch import service as dispatch
 from api.dispatch.visit_states import VisitType
@@ -33,7 +34,7 @@ def to_agreement(row: Row) -> schemas.Agreement:
         id=row["id"],
         case_id=row["case"],
         visit_id=row["visit"],
-        amount=row["amount"],
+        amount=money(row["amount"]),
         currency=row["currency"],
         instalments=[
             Instalment(date.fromisoformat(i["due_date"]), Decimal(i["amount"]))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from api.cases import repository as cases_repo
-from api.cases.rules import normalise_address
+from api.cases.rules import money, normalise_address
 from api.cases.tables import Case
 from api.dispatch import service as dispatch
 from api.dispatch.visit_states import VisitType
@@ -143,7 +144,7 @@ async def _apply_one(
         applied.agreement_id = await _record_agreement(case, visit, outcome_id, outcome, needs_approval, actor_id)
     elif effect is Effect.RECORD_PAYMENT and isinstance(outcome, PaidOnSite):
         applied.case_values[Case.last_payment_at] = cases_repo.now()
-        applied.case_values[Case.amount_owed] = max(case["amount_owed"] - outcome.amount, 0)
+        applied.case_values[Case.amount_owed] = max(money(case["amount_owed"]) - outcome.amount, Decimal(0))
     elif effect is Effect.FLAG_LEGAL:
         applied.case_values[Case.legal_flag] = True
         await _flag(visit, "legal_escalation", "the debtor refused twice", applied)

@@ -7,7 +7,6 @@ sync push (the sync engine calls it through a registered handler). Never commits
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from api.cases import repository as cases_repo
 from api.cases import service as cases
 from api.cases.access import is_field_member
 from api.cases.errors import CaseNotCollectable
+from api.cases.rules import money
 from api.cases.tables import Case, Visit
 from api.db import json_value
 from api.dispatch.visit_states import VisitStatus
@@ -82,7 +82,7 @@ def _facts(outcome: Outcome, case: Row) -> OutcomeFacts:
     return OutcomeFacts(
         code=code,
         needs_approval=isinstance(outcome, AgreementSigned) and needs_approval(outcome.amount, tiers),
-        pays_in_full=isinstance(outcome, PaidOnSite) and outcome.amount >= Decimal(case["amount_owed"]),
+        pays_in_full=isinstance(outcome, PaidOnSite) and outcome.amount >= money(case["amount_owed"]),
         new_address=isinstance(outcome, MovedAway) and outcome.new_address is not None,
     )
 

@@ -1,0 +1,1 @@
+"""The synthetic city and the demo day: seeded, reproducible data for trying fieldvisit out."""
