@@ -23,8 +23,8 @@ from routing.share import share_collectors
 from routing.validate import validate
 from routing.windows import Clock, clock_for, shift_interval
 
-SPILL_ROUNDS = 3
-SPILL_NEIGHBOURS = 6
+SPILL_ROUNDS = 4
+SPILL_NEIGHBOURS = 8
 
 
 def provider_for(options: PlanOptions) -> TravelTimeProvider:
