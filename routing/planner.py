@@ -57,6 +57,7 @@ def plan_day(
     spilled = 0
     if options.spill:
         tasks, results, spilled = spill(tasks, results, clock, options.workers)
+    results = rescue(tasks, results, options.rescue_level, options.workers)
     tasks, results = polish(tasks, results, options.polish_max_stops, options.workers, solve_all)
     cells = {d.id: sorted(d.cells) for d in drafts}
     return assemble(options.day, clock, stops, tasks, results, cells, unplaced, hopeless, len(visits), spilled, started)
@@ -203,6 +204,24 @@ def _settle(tasks: list[RegionTask], results: list[RegionResult], home: dict[str
             tasks[i] = replace(task, stops=owned)
             results[i] = replace(result, unassigned=[sid for sid in result.unassigned if sid in ids])
     return tasks
+
+
+def rescue(tasks: list[RegionTask], results: list[RegionResult], level: int, workers: int) -> list[RegionResult]:
+    """Solve again, at a higher exploration level, the regions that still leave stops unplaced.
+
+    Typically a late-shift collector was filled with daytime visits an early collector could have
+    done, leaving an evening appointment out; a deeper search finds the better packing. Only those
+    regions pay for it, and a result is kept only if it places more visits.
+    """
+    indexes = [i for i, r in enumerate(results) if r.unassigned and tasks[i].collectors]
+    if level <= 0 or not indexes:
+        return results
+    deeper = [replace(tasks[i], exploration_level=max(level, tasks[i].exploration_level), initial={}) for i in indexes]
+    results = list(results)
+    for i, task, result in zip(indexes, deeper, solve_all(deeper, workers), strict=True):
+        if _placed_visits(task, result) > _placed_visits(tasks[i], results[i]):
+            results[i] = result
+    return results
 
 
 def _placed_visits(task: RegionTask, result: RegionResult) -> int:
