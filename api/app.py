@@ -97,7 +97,9 @@ def create_app(
         request_class=WireRequest,
         response_class=WireResponse,
         request_max_body_size=settings.http.max_body_bytes,
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude_opt_key="skip_compression"
+        ),
         openapi_config=OpenAPIConfig(
             title="fieldvisit",
             version="1",

@@ -221,6 +221,9 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("FIELDVISIT_PRESSURE_AFTER_HOURS", "24", "a reachable case unpaid this long after contact gets a visit"),
     ("FIELDVISIT_REVISIT_MAX_ATTEMPTS", "3", "NOH/NFD visits before escalation"),
     ("FIELDVISIT_QC_SAMPLE_SHARE", "0.30", "share of completed visits sampled for QC each month"),
+    ("FIELDVISIT_UPLOAD_LIMITS_MB", "photo:64,recording:2048,signature:8,document:64", "largest upload per kind"),
+    ("FIELDVISIT_UPLOAD_TTL_HOURS", "24", "an incomplete upload is deleted this long after its last chunk"),
+    ("FIELDVISIT_MAX_IMAGE_PIXELS", "64000000", "images with more pixels are flagged, not decoded"),
     (
         "FIELDVISIT_APPROVAL_TIERS",
         "collector:100000,supervisor:500000,director:1000000",

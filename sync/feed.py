@@ -14,6 +14,12 @@ A row that appears later belongs to a transaction that was still running (``txid
 had not started, so it sorts after every row already returned: nothing is skipped, nothing is
 repeated. The price is latency: a long transaction holds rows after it back until it ends.
 
+What the order does *not* promise: causal order between two rows about the same entity. A
+transaction takes its id at its first write, possibly before it waits for a row lock another one
+holds, so the later change can carry the smaller id. Readers therefore treat feed rows as "this
+changed" and read the entity's current state (the sync pull), or order one entity's rows by its
+own version (the case feed's ``case_version``).
+
 On SQLite writers are serialised, so ``id`` order is commit order and ``txid`` stays 0.
 """
 
@@ -67,8 +73,9 @@ def window(cursor: Cursor, *, postgres: bool) -> tuple[str, list[int]]:
     return "(txid > {} OR (txid = {} AND id > {}))", [cursor.txid, cursor.txid, cursor.seq]
 
 
-def pg_txid_trigger_sql(table: str) -> list[str]:
-    """DDL that stamps each new row of ``table`` with its writer's transaction id (PostgreSQL)."""
+def pg_txid_trigger_sql(table: str, index_prefix: str = "") -> list[str]:
+    """DDL that stamps each new row of ``table`` with its writer's transaction id (PostgreSQL),
+    and the index feed reads use (``index_prefix`` names leading columns, e.g. ``scope, ``)."""
     function = f"{table}_stamp_txid"
     return [
         f"""CREATE OR REPLACE FUNCTION {function}() RETURNS trigger AS $$
@@ -78,5 +85,5 @@ BEGIN
 END $$ LANGUAGE plpgsql""",
         f"DROP TRIGGER IF EXISTS {function} ON {table}",
         f"CREATE TRIGGER {function} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()",
-        f"CREATE INDEX IF NOT EXISTS {table}_txid_id ON {table} (txid, id)",
+        f"CREATE INDEX IF NOT EXISTS {table}_txid_id ON {table} ({index_prefix}txid, id)",
     ]

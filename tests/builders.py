@@ -120,10 +120,13 @@ async def make_visit(
     type: str = "pressure",
     due_in_days: int = 7,
 ) -> UUID:
-    """A visit, assigned when ``assigned_to`` is given."""
+    """A visit, assigned (through the dispatch service, so the collector's sync feed has it) when
+    ``assigned_to`` is given."""
     from datetime import date, timedelta
 
+    from api.cases import service as cases
     from api.cases.tables import Visit
+    from api.dispatch import service as dispatch
 
     async with write_transaction():
         visit = Visit(
@@ -131,11 +134,12 @@ async def make_visit(
             address=address_id,
             team=team_id,
             type=type,
-            status="assigned" if assigned_to else "requested",
+            status="requested",
             due_date=date.today() + timedelta(days=due_in_days),
-            assigned_to=assigned_to,
         )
         await visit.save()
+        if assigned_to is not None:
+            await dispatch.assign(await cases.get_visit_or_raise(visit.id), assigned_to, None, None)
     return visit.id
 
 

@@ -25,6 +25,11 @@ else:
     os.environ["FIELDVISIT_REDIS_URL"] = os.environ.get("FIELDVISIT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# No deadlines: the machine is shared and noisy, and a test must never fail on timing.
+settings.register_profile("fieldvisit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fieldvisit")
 
 pytest_plugins = ["tests.fixtures"]
 

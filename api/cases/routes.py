@@ -46,7 +46,9 @@ class CaseController(Controller):
         self, principal: Principal, cursor: str | None = None, limit: Limit = 100
     ) -> schemas.CaseEventPage:
         """The case-status feed for the upstream system: ordered, paged by ``cursor``; it never skips an
-        event that commits late and never repeats one past a cursor. Supervisors see their team's."""
+        event that commits late and never repeats one past a cursor. Within one case, order events by
+        ``data.case_version`` (concurrent writers can commit a case's events out of feed order). Supervisors
+        see their team's."""
         return await service.case_feed(cursor, limit, principal)
 
     @get("/{case_id:uuid}", guards=[allow(*READERS)], responses=errors(CaseNotFound, NotYourData))

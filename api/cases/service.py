@@ -11,10 +11,12 @@ from api.cases import schemas
 from api.cases.access import VisitScope, can_read
 from api.cases.errors import AddressNotFound, CaseNotFound, VisitNotFound
 from api.cases.rules import money
+from api.cases.tables import Case, Visit
 from api.db import is_sqlite, json_value
 from api.errors import NotYourData
 from api.people.roles import Principal, Role
 from api.queue.runner import defer
+from sync import changes
 from sync.feed import Cursor, window
 
 Row = dict[str, Any]
@@ -231,10 +233,54 @@ async def change_visit(
     device: UUID | None = None,
     data: Row | None = None,
 ) -> int:
-    """Write a visit change: new version, and an entry in its timeline. Returns the new version."""
+    """Write a visit change: new version, an entry in its timeline (naming the fields changed, so a
+    device's stale edit can be checked for overlap), and the change in the collectors' sync feeds.
+    Returns the new version."""
     version = await repo.update_visit(visit["id"], values)
-    await repo.add_visit_event(visit["id"], visit["case"], kind, actor, device, {"version": version, **(data or {})})
+    fields = sorted(column._meta.name for column in values)
+    event = {"version": version, "fields": fields, **(data or {})}
+    await repo.add_visit_event(visit["id"], visit["case"], kind, actor, device, event)
+    await changes.append_many(visit_feed_rows(visit, values, kind))
     return version
+
+
+_REMOVAL_REASONS = {"cancelled_case_closed": "closed", "cancelled_address_invalid": "cancelled"}
+
+
+def visit_feed_rows(visit: Row, values: dict[Any, Any], kind: str) -> list[tuple[UUID, str, UUID, str, str]]:
+    """What a visit change means for each collector's feed: who gains it, who keeps it, who loses it."""
+    before = {visit["assigned_to"], visit["partner"]} - {None}
+    after = {values.get(Visit.assigned_to, visit["assigned_to"]), values.get(Visit.partner, visit["partner"])} - {None}
+    status = values.get(Visit.status, visit["status"])
+    rows = [
+        (user, "visit", visit["id"], changes.REMOVE, "unassigned" if not after else "reassigned")
+        for user in before - after
+    ]
+    if status == "cancelled":
+        reason = _REMOVAL_REASONS.get(kind, "cancelled")
+        rows += [(user, "visit", visit["id"], changes.REMOVE, reason) for user in after]
+    else:
+        rows += [(user, "visit", visit["id"], changes.UPSERT, kind) for user in after]
+    return rows
+
+
+async def publish_case_change(case_id: UUID, reason: str) -> None:
+    """The door data of a case changed (amounts, phones, status, outcomes): its open visits' collectors re-pull."""
+    rows = []
+    for visit in await repo.open_visits_of_case(case_id):
+        for user in {visit["assigned_to"], visit["partner"]} - {None}:
+            rows.append((user, "visit", visit["id"], changes.UPSERT, reason))
+    await changes.append_many(rows)
+
+
+def fields_changed_since(events: list[Row], base_version: int) -> set[str]:
+    """The visit fields the server changed after ``base_version`` (from the timeline)."""
+    changed: set[str] = set()
+    for event in events:
+        data = json_value(event["data"], {})
+        if int(data.get("version", 0)) > base_version:
+            changed.update(data.get("fields", []))
+    return changed
 
 
 async def record_visit_event(
@@ -254,12 +300,14 @@ async def set_case_status(
     data: Row | None = None,
 ) -> None:
     """Change a case's fields; a status change also goes to the case feed and its webhooks."""
-    from api.cases.tables import Case
-
     await repo.update_case(case["id"], {Case.status: status, **(values or {})})
+    await publish_case_change(case["id"], reason)
     if status != case["status"]:
+        # The case version orders a case's events for consumers: events of one case written by
+        # concurrent transactions may reach the feed out of order (see sync.feed), versions never are.
+        event_data = {**(data or {}), "case_version": case["version"] + 1}
         event_id = await repo.add_case_event(
-            case["id"], case["source_ref"], case["status"], status, reason, visit_id, data or {}
+            case["id"], case["source_ref"], case["status"], status, reason, visit_id, event_data
         )
         await defer("webhooks.fan_out", event_id)
 

@@ -47,6 +47,8 @@ class Case(Table, tablename="collection_case"):
     failed_attempts = Integer(default=0)
     pending_confirmation = Varchar(length=3, default="")  # DIS | DEC waiting for a supervisor
     legal_flag = Boolean(default=False)
+    preferred_phone = Varchar(length=40, default="")
+    contact_versions = JSON(default="{}")  # contact field -> case version that last changed it (merge per field)
     import_digest = Varchar(length=64, default="")  # of the last imported row: re-imports change nothing
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())

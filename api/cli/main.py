@@ -10,6 +10,7 @@ from rich.table import Table
 
 from api.cli.cases import cases
 from api.cli.demo import demo
+from api.cli.evidence import evidence
 from api.cli.people import devices, teams, users
 from api.cli.runtime import run
 from api.settings import SETTINGS_DOC, get_settings
@@ -29,7 +30,8 @@ def cli(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("piccolo").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for noisy in ("piccolo", "httpx", "arq.worker"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @cli.command()
@@ -96,3 +98,4 @@ cli.add_command(users)
 cli.add_command(devices)
 cli.add_command(cases)
 cli.add_command(demo)
+cli.add_command(evidence)

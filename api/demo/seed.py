@@ -8,13 +8,13 @@ import io
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from uuid import UUID
 
 from api.cases.importer import ImportReport, import_stream
 from api.cases.tables import Case
 from api.db import write_transaction
-from api.demo.city import TIMEZONE, City, Debtor
+from api.demo.city import TIMEZONE, City, Collector, Debtor
 from api.dispatch import schemas as dispatch_schemas
 from api.dispatch import service as dispatch
 from api.dispatch.visit_states import VisitType
@@ -22,7 +22,9 @@ from api.errors import DomainError
 from api.people import repository as people_repo
 from api.people import schemas as people_schemas
 from api.people import service as people
-from api.people.roles import Role
+from api.people.roles import Principal, Role
+from api.routing import service as routing
+from api.routing.schemas import CollectorProfileIn
 
 Progress = Callable[[str, int, int], None]
 HEADER = [
@@ -49,7 +51,8 @@ HEADER = [
 
 
 class DemoAlreadySeeded(DomainError):
-    """The demo city is already in this database; start from an empty data directory to seed again."""
+    """The demo city is already in this database: run `fieldvisit demo --reset` (embedded mode) or use an
+    empty FIELDVISIT_DATA_DIR / database."""
 
     code = "409.49"
     status_code = 409
@@ -124,6 +127,7 @@ async def _people(city: City, summary: SeedSummary) -> None:
                 )
             )
             summary.tokens[username] = (await people.issue_staff_token(user.id, "demo")).token
+        admin = None
         for collector in city.collectors:
             user = await people.create_user(
                 people_schemas.UserCreate(
@@ -131,6 +135,26 @@ async def _people(city: City, summary: SeedSummary) -> None:
                 )
             )
             summary.collectors[collector.username] = user.id
+            admin = admin or await _admin_principal()
+            await routing.save_profile(user.id, _profile(collector), admin)
+
+
+async def _admin_principal() -> Principal:
+    row = await people_repo.get_user_by_username("demo-admin")
+    assert row is not None
+    return Principal(user_id=row["id"], username="demo-admin", role=Role.ADMIN, team_id=None)
+
+
+def _profile(collector: Collector) -> CollectorProfileIn:
+    """Home base and shift for route planning; 12 visits a day at most."""
+    return CollectorProfileIn(
+        home_lat=collector.home.lat,
+        home_lon=collector.home.lon,
+        timezone=TIMEZONE,
+        shift_start=time(collector.shift_start_hour),
+        shift_end=time(min(23, collector.shift_end_hour)),
+        capacity=12,
+    )
 
 
 async def _visits(

@@ -133,3 +133,10 @@ async def decide_agreement(agreement_id: UUID, status: str, by: UUID, comment: s
             Agreement.decision_comment: comment,
         }
     ).where(Agreement.id == agreement_id)
+
+
+async def supersede_outcomes(visit_id: UUID) -> None:
+    """Mark a visit's current outcomes superseded (they stay on record)."""
+    await VisitOutcome.update({VisitOutcome.state: "superseded"}).where(
+        (VisitOutcome.visit == visit_id) & (VisitOutcome.state != "superseded")
+    )

@@ -220,3 +220,28 @@ async def apply_case_event(case_id: UUID, event: Event, reason: str, visit_id: U
         raise CaseTransitionRefused(str(exc)) from None
     await _write_case(case, decision.state, reason, visit_id)
     return decision.state
+
+
+async def force_outcome(
+    visit_id: UUID, outcome: Outcome, collector: Principal, decided_by: UUID, *, outcome_id: UUID | None = None
+) -> schemas.OutcomeResult:
+    """Record an outcome a dispatcher accepted from a conflict, whatever happened to the visit meanwhile.
+
+    The visit is given back to the collector who did the work (reopened if it was cancelled) and an
+    outcome recorded since is superseded, never deleted. Follow-ups the superseded outcome raised stay
+    for the dispatcher to cancel if they no longer apply.
+    """
+    visit = await cases.get_visit_or_raise(visit_id, for_update=True)
+    values: dict[Any, Any] = {}
+    if visit["status"] in (VisitStatus.CANCELLED.value, VisitStatus.COMPLETED.value):
+        values[Visit.status] = VisitStatus.ASSIGNED.value
+    if visit["assigned_to"] != collector.user_id and visit["partner"] != collector.user_id:
+        values[Visit.assigned_to] = collector.user_id
+    if visit["outcome"] is not None:
+        values[Visit.outcome] = None
+        await repo.supersede_outcomes(visit_id)
+    if values:
+        await cases.change_visit(
+            visit, values, "reopened_for_review", actor=decided_by, data={"for_collector": str(collector.user_id)}
+        )
+    return await record_outcome(visit_id, outcome, collector, outcome_id=outcome_id)

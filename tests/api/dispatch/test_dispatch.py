@@ -67,26 +67,26 @@ async def test_bulk_dispatch_assigns_reassigns_cancels_each_with_its_own_result(
     foreign = await make_visit(other_case, other_address, other_team)
     actions = [
         {"visit_id": str(v1), "action": "assign", "collector_id": str(anna.user_id)},
-        {"visit_id": str(v2), "action": "reassign", "collector_id": str(ben.user_id), "base_version": 1},
+        {"visit_id": str(v2), "action": "reassign", "collector_id": str(ben.user_id), "base_version": 2},
         {"visit_id": str(v3), "action": "cancel", "reason": "duplicate request"},
         {"visit_id": str(v1), "action": "assign", "collector_id": str(outsider.user_id)},
         {"visit_id": str(foreign), "action": "cancel"},
-        {"visit_id": str(v2), "action": "cancel", "base_version": 1},
+        {"visit_id": str(v2), "action": "cancel", "base_version": 2},
     ]
     answer = await client.post("/v1/visits/dispatch", json={"actions": actions}, headers=dispatcher.headers)
     assert answer.status_code == 200, answer.text
     results = answer.json()["results"]
     assert [r["ok"] for r in results] == [True, True, True, False, False, False]
     assert [r.get("status") for r in results[:3]] == ["assigned", "assigned", "cancelled"]
-    assert [r["version"] for r in results[:3]] == [2, 2, 2]
+    assert [r["version"] for r in results[:3]] == [2, 3, 2]
     assert results[3]["error"]["code"] == "422.30"  # not a collector of the visit's team
     assert results[4]["error"]["code"] == "403.2"  # another team's visit
     assert results[5]["error"]["error"] == "StaleVisitVersion"
 
     detail = (await client.get(f"/v1/visits/{v2}", headers=dispatcher.headers)).json()
     assert detail["visit"]["assigned_to"] == str(ben.user_id)
-    assert [e["kind"] for e in detail["timeline"]] == ["reassigned"]
-    assert detail["timeline"][0]["actor_id"] == str(dispatcher.user_id)
+    assert [e["kind"] for e in detail["timeline"]] == ["assigned", "reassigned"]
+    assert detail["timeline"][1]["actor_id"] == str(dispatcher.user_id)
     foreign_left = await client.get(f"/v1/visits/{foreign}", headers=(await make_staff(Role.ADMIN)).headers)
     assert foreign_left.json()["visit"]["status"] == "requested"
 

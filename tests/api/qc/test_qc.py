@@ -49,7 +49,8 @@ async def test_each_collector_gets_at_least_30_percent_sampled_once(client):
     assert again.json()["drawn"] == 0
 
     verdict = await client.post(
-        f"/v1/qc/reviews/{reviews[0]['id']}", json={"state": "has_issues", "comment": "no photo of the door"},
+        f"/v1/qc/reviews/{reviews[0]['id']}",
+        json={"state": "has_issues", "comment": "no photo of the door"},
         headers=supervisor.headers,
     )
     assert verdict.json()["state"] == "has_issues"

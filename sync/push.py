@@ -1,0 +1,255 @@
+"""Applying a device's push: each mutation exactly once, in the device's order, each with its own result.
+
+The contract (see ``docs/sync-protocol.md``):
+
+- A mutation id the server has seen returns its first result again (``replay``) and changes nothing.
+  The database enforces it: the mutation log's primary key is the client's id, and the row is written
+  in the same savepoint as the mutation's effects. Two requests racing with the same batch: the second
+  one's insert waits for the first to commit, fails, is rolled back, and answers the stored result.
+- One bad mutation never blocks the rest: each runs in its own savepoint. A domain refusal (a coded
+  4xx error) is stored as ``rejected`` and replays the same way. An unexpected failure is answered
+  as a *retryable* rejection and is not stored, so the device keeps the mutation and pushes it again.
+- Handlers decide merges and conflicts; a conflict is stored with both sides for human review.
+
+The engine knows nothing of visits or outcomes: the application registers a handler per type.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import msgspec
+
+from sync import devices
+from sync.errors import BatchTooLarge, ProtocolVersionUnsupported, UnknownMutationType
+from sync.protocol import (
+    CURRENT,
+    MAX_BATCH,
+    SUPPORTED,
+    MutationError,
+    MutationIn,
+    MutationResult,
+    PushRequest,
+    PushResponse,
+    Status,
+)
+from sync.tables import SyncConflict, SyncMutation
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who pushes: the user, their device, and the application's own view of them (opaque here)."""
+
+    user_id: UUID
+    device_id: UUID
+    principal: Any
+    app_version: str = ""
+
+
+@dataclass(frozen=True)
+class ConflictSpec:
+    """Both sides of something the server could not merge."""
+
+    entity: str
+    entity_id: UUID
+    kind: str  # soft | hard
+    reason: str
+    fields: list[str]
+    device_side: dict[str, Any]
+    server_side: dict[str, Any]
+    team_id: UUID | None = None
+
+
+@dataclass
+class HandlerResult:
+    """What a handler did with one mutation."""
+
+    status: Status
+    versions: dict[str, int] = field(default_factory=dict)
+    detail: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    conflict: ConflictSpec | None = None
+
+
+Handler = Callable[[Actor, MutationIn], Awaitable[HandlerResult]]
+Savepoint = Callable[[], AbstractAsyncContextManager[None]]
+
+
+class Handlers:
+    """The mutation types the application knows, each with its handler."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, mutation_type: str, handler: Handler) -> None:
+        """Make ``mutation_type`` pushable."""
+        self._handlers[mutation_type] = handler
+
+    def get(self, mutation_type: str) -> Handler:
+        """The handler of a type."""
+        try:
+            return self._handlers[mutation_type]
+        except KeyError:
+            known = ", ".join(sorted(self._handlers))
+            raise UnknownMutationType(f"unknown mutation type {mutation_type!r}; known: {known}") from None
+
+    def types(self) -> list[str]:
+        """Every registered type."""
+        return sorted(self._handlers)
+
+
+def _coded(exc: BaseException) -> tuple[str, int] | None:
+    code, status = getattr(exc, "code", None), getattr(exc, "status_code", None)
+    if isinstance(code, str) and isinstance(status, int) and status < 500:
+        return code, status
+    return None
+
+
+def _rejection(exc: BaseException, code: str) -> MutationError:
+    return MutationError(error=type(exc).__name__, code=code, detail=str(getattr(exc, "detail", exc)))
+
+
+async def _stored(ids: list[UUID]) -> dict[UUID, MutationResult]:
+    if not ids:
+        return {}
+    rows = await SyncMutation.select(SyncMutation.id, SyncMutation.result).where(SyncMutation.id.is_in(ids))
+    found = {}
+    for row in rows:
+        result = row["result"]
+        raw = result.encode() if isinstance(result, str) else msgspec.json.encode(result)
+        found[UUID(str(row["id"]))] = msgspec.structs.replace(
+            msgspec.json.decode(raw, type=MutationResult), replay=True
+        )
+    return found
+
+
+async def _store(actor: Actor, mutation: MutationIn, result: MutationResult, protocol: int) -> None:
+    location = mutation.location
+    await SyncMutation.insert(
+        SyncMutation(
+            id=mutation.id,
+            device_id=actor.device_id,
+            user_id=actor.user_id,
+            seq=mutation.seq,
+            type=mutation.type,
+            target=mutation.target,
+            base_version=mutation.base_version,
+            payload=mutation.payload,
+            device_time=mutation.device_time,
+            elapsed_ms=mutation.elapsed_ms,
+            lat=location.lat if location else None,
+            lon=location.lon if location else None,
+            accuracy_m=location.accuracy_m if location else None,
+            mock_location=bool(location and location.mock),
+            protocol=protocol,
+            status=result.status.value,
+            result=msgspec.to_builtins(result),
+            conflict_id=result.conflict_id,
+        )
+    )
+
+
+async def _store_conflict(actor: Actor, mutation: MutationIn, spec: ConflictSpec) -> UUID:
+    conflict_id = uuid4()
+    await SyncConflict.insert(
+        SyncConflict(
+            id=conflict_id,
+            mutation_id=mutation.id,
+            device_id=actor.device_id,
+            user_id=actor.user_id,
+            team_id=spec.team_id,
+            entity=spec.entity,
+            entity_id=spec.entity_id,
+            kind=spec.kind,
+            reason=spec.reason,
+            fields=spec.fields,
+            device_side=msgspec.to_builtins(spec.device_side),
+            server_side=msgspec.to_builtins(spec.server_side),
+        )
+    )
+    return conflict_id
+
+
+async def _apply(actor: Actor, mutation: MutationIn, handlers: Handlers, protocol: int) -> MutationResult:
+    result = await handlers.get(mutation.type)(actor, mutation)
+    conflict_id = await _store_conflict(actor, mutation, result.conflict) if result.conflict else None
+    out = MutationResult(
+        id=mutation.id,
+        seq=mutation.seq,
+        status=result.status,
+        versions=result.versions,
+        conflict_id=conflict_id,
+        detail=result.detail,
+        data=result.data,
+    )
+    await _store(actor, mutation, out, protocol)
+    return out
+
+
+async def _one(
+    actor: Actor, mutation: MutationIn, handlers: Handlers, savepoint: Savepoint, protocol: int
+) -> MutationResult:
+    try:
+        async with savepoint():
+            return await _apply(actor, mutation, handlers, protocol)
+    except Exception as exc:
+        stored = await _stored([mutation.id])
+        if mutation.id in stored:  # a concurrent push of the same mutation committed first
+            return stored[mutation.id]
+        coded = _coded(exc)
+        if coded is None:
+            log.exception("mutation %s (%s) failed unexpectedly; the device will retry it", mutation.id, mutation.type)
+            error = MutationError(
+                error="InternalError", code="500.0", detail="unexpected error; retry later", retryable=True
+            )
+            return MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=error)
+        out = MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=_rejection(exc, coded[0]))
+        async with savepoint():
+            await _store(actor, mutation, out, protocol)
+        return out
+
+
+def check_protocol(version: int) -> int:
+    """Refuse a protocol version the server does not speak (the app must be upgraded)."""
+    if version not in SUPPORTED:
+        supported = ", ".join(str(v) for v in sorted(SUPPORTED))
+        raise ProtocolVersionUnsupported(
+            f"sync protocol {version} is not supported (this server speaks {supported}); update the app",
+            supported=sorted(SUPPORTED),
+        )
+    return version
+
+
+async def push(actor: Actor, request: PushRequest, handlers: Handlers, savepoint: Savepoint) -> PushResponse:
+    """Apply a batch in the device's order; every mutation gets a result, replays their first one."""
+    protocol = check_protocol(request.protocol)
+    if len(request.mutations) > MAX_BATCH:
+        raise BatchTooLarge(f"at most {MAX_BATCH} mutations per push")
+    known = await _stored([m.id for m in request.mutations])
+    results: list[MutationResult] = []
+    for mutation in request.mutations:
+        if mutation.id not in known:
+            known[mutation.id] = await _one(actor, mutation, handlers, savepoint, protocol)
+            results.append(known[mutation.id])
+            continue
+        results.append(msgspec.structs.replace(known[mutation.id], replay=True))
+    now = datetime.now(UTC)
+    fixes = [m.location.fix_time or m.device_time for m in request.mutations if m.location is not None]
+    await devices.record_push(
+        actor.device_id,
+        actor.user_id,
+        now,
+        max(m.seq for m in request.mutations),
+        max(fixes, default=None),
+        protocol,
+        actor.app_version,
+    )
+    return PushResponse(protocol=CURRENT, server_time=now, results=results)
