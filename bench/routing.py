@@ -103,7 +103,7 @@ def check(plan: Plan, visits: list[Visit]) -> None:
     assert set(routed) | {u.visit_id for u in plan.unplaced} == {v.id for v in visits}, "a visit went missing"
 
 
-def scenario_1000(seed: int) -> None:
+def scenario_1000(seed: int, with_pyvrp: bool) -> None:
     visits, collectors = make_visits(1_000, DAY, seed), make_collectors(40, seed)
     options = PlanOptions(day=DAY)
     (whole_travel, whole_placed), whole_s, whole_mem = timed(lambda: whole_instance(visits, collectors, options))
@@ -123,6 +123,15 @@ def scenario_1000(seed: int) -> None:
         f" (target <= 1.03)   placed by whole but not by planner: {len(lost)} (target 0)"
     )
     print(f"  peak memory: whole {whole_mem / 2**20:.0f} MiB, planner {plan_mem / 2**20:.0f} MiB")
+    if with_pyvrp:
+        from bench.pyvrp_side import pyvrp_solve
+
+        for budget in (plan_s, whole_s):
+            travel, placed, feasible = pyvrp_solve(visits, collectors, options, budget)
+            print(
+                f"  PyVRP given {budget:6.1f} s: travel {travel / 3600:8.1f} h  placed {placed}  feasible {feasible}"
+                f"  travel ratio to whole VROOM {travel / whole_travel:.4f}"
+            )
 
 
 def scenario_large(n: int, k: int, seed: int, memory_target_mib: int) -> None:
@@ -146,10 +155,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--only", type=int, choices=(1000, 5000, 20000))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pyvrp", action="store_true", help="also run PyVRP on the 1,000-visit instance")
     args = parser.parse_args()
     print(f"CPUs: {os.cpu_count()}  load average: {os.getloadavg()}")
     if args.only in (None, 1000):
-        scenario_1000(args.seed)
+        scenario_1000(args.seed, args.pyvrp)
     if args.only in (None, 5000):
         scenario_large(5_000, 150, args.seed, 500)
     if args.only in (None, 20000):

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from routing.assemble import assemble
 from routing.clustering import Stop, build_stops
@@ -23,8 +23,8 @@ from routing.share import share_collectors
 from routing.validate import validate
 from routing.windows import Clock, clock_for, shift_interval
 
-SPILL_ROUNDS = 3
-SPILL_NEIGHBOURS = 5
+SPILL_ROUNDS = 4
+SPILL_NEIGHBOURS = 8
 
 
 def provider_for(options: PlanOptions) -> TravelTimeProvider:
@@ -57,6 +57,7 @@ def plan_day(
     spilled = 0
     if options.spill:
         tasks, results, spilled = spill(tasks, results, clock, options.workers)
+    results = rescue(tasks, results, options.rescue_level, options.workers)
     tasks, results = polish(tasks, results, options.polish_max_stops, options.workers, solve_all)
     cells = {d.id: sorted(d.cells) for d in drafts}
     return assemble(options.day, clock, stops, tasks, results, cells, unplaced, hopeless, len(visits), spilled, started)
@@ -82,26 +83,54 @@ def _pin(tasks: list[RegionTask]) -> list[RegionTask]:
     return [replace(t, stops=kept[i] + moved[i]) for i, t in enumerate(tasks)]
 
 
-def _spare(task: RegionTask, result: RegionResult, clock: Clock) -> tuple[int, int]:
-    """Unused visits and shift seconds of a region's collectors after its solve."""
+_TRAVEL_SLACK_S = 900  # travel to and from an offered stop, roughly, at city scale
+
+
+@dataclass
+class _Slack:
+    """A collector's room after a region's solve: visits left and idle stretches of the shift (clock seconds)."""
+
+    visits_left: int
+    gaps: list[list[int]]
+
+    def take(self, stop: Stop, clock: Clock) -> bool:
+        """Reserve room for a stop inside its window, if there is some."""
+        if self.visits_left < len(stop.visit_ids):
+            return False
+        need = stop.total_service_s + _TRAVEL_SLACK_S
+        opens, closes = clock.seconds(stop.window_start), clock.seconds(stop.window_end)
+        for gap in self.gaps:
+            start, end = max(gap[0], opens), min(gap[1], closes)
+            if end - start >= need:
+                gap[0] = start + need if start == gap[0] else gap[0]
+                self.visits_left -= len(stop.visit_ids)
+                return True
+        return False
+
+
+def _slack(task: RegionTask, result: RegionResult, clock: Clock) -> list[_Slack]:
+    """The room of each collector of a region after its solve."""
     used = {r.collector_id: r for r in result.routes}
-    visits_of = {s.id: len(s.visit_ids) for s in task.stops}
-    visits = seconds = 0
+    stops = {s.id: s for s in task.stops}
+    room = []
     for collector in task.collectors:
-        start, end = shift_interval(collector, task.day)
+        start, end = (clock.seconds(t) for t in shift_interval(collector, task.day))
         route = used.get(collector.id)
-        busy = 0 if route is None else route.arrive - route.depart
-        done = 0 if route is None else sum(visits_of[s.stop_id] for s in route.stops)
-        visits += max(0, collector.capacity - done)
-        seconds += max(0, clock.seconds(end) - clock.seconds(start) - busy)
-    return visits, seconds
+        if route is None:
+            room.append(_Slack(collector.capacity, [[start, end]]))
+            continue
+        gaps = [[start, route.depart]] + [[s.arrival, s.begin] for s in route.stops] + [[route.arrive, end]]
+        done = sum(len(stops[s.stop_id].visit_ids) for s in route.stops)
+        room.append(_Slack(collector.capacity - done, [g for g in gaps if g[1] > g[0]]))
+    return room
 
 
 def _offers(
     tasks: list[RegionTask], results: list[RegionResult], clock: Clock, tried: dict[str, set[int]]
 ) -> dict[int, list[Stop]]:
-    """Give each stop a region could not place to the nearest untried region (of the 4 nearest) with room."""
-    spare = [list(_spare(t, r, clock)) for t, r in zip(tasks, results, strict=True)]
+    """Give each stop a region could not place to the nearest untried neighbour with a collector who has
+    room for it: capacity left and an idle stretch of shift inside the stop's window."""
+    room = [_slack(t, r, clock) for t, r in zip(tasks, results, strict=True)]
     centres = [
         (sum(s.lat for s in t.stops) / len(t.stops), sum(s.lon for s in t.stops) / len(t.stops)) if t.stops else None
         for t in tasks
@@ -115,11 +144,9 @@ def _offers(
         seen = tried.setdefault(stop.id, {home})
         near = sorted((haversine_m(stop.lat, stop.lon, *c), j) for j, c in enumerate(centres) if c is not None)
         for _, j in near[:SPILL_NEIGHBOURS]:
-            if j not in seen and spare[j][0] >= len(stop.visit_ids) and spare[j][1] >= 2 * stop.total_service_s:
+            if j not in seen and any(slack.take(stop, clock) for slack in room[j]):
                 offers.setdefault(j, []).append(stop)
                 seen.add(j)
-                spare[j][0] -= len(stop.visit_ids)
-                spare[j][1] -= 2 * stop.total_service_s
                 break
     return offers
 
@@ -177,6 +204,24 @@ def _settle(tasks: list[RegionTask], results: list[RegionResult], home: dict[str
             tasks[i] = replace(task, stops=owned)
             results[i] = replace(result, unassigned=[sid for sid in result.unassigned if sid in ids])
     return tasks
+
+
+def rescue(tasks: list[RegionTask], results: list[RegionResult], level: int, workers: int) -> list[RegionResult]:
+    """Solve again, at a higher exploration level, the regions that still leave stops unplaced.
+
+    Typically a late-shift collector was filled with daytime visits an early collector could have
+    done, leaving an evening appointment out; a deeper search finds the better packing. Only those
+    regions pay for it, and a result is kept only if it places more visits.
+    """
+    indexes = [i for i, r in enumerate(results) if r.unassigned and tasks[i].collectors]
+    if level <= 0 or not indexes:
+        return results
+    deeper = [replace(tasks[i], exploration_level=max(level, tasks[i].exploration_level), initial={}) for i in indexes]
+    results = list(results)
+    for i, task, result in zip(indexes, deeper, solve_all(deeper, workers), strict=True):
+        if _placed_visits(task, result) > _placed_visits(tasks[i], results[i]):
+            results[i] = result
+    return results
 
 
 def _placed_visits(task: RegionTask, result: RegionResult) -> int:

@@ -17,6 +17,8 @@ import h3
 from routing.clustering import Stop
 from routing.geo import haversine_m
 
+FINEST = 9
+
 
 @dataclass
 class RegionDraft:
@@ -92,8 +94,23 @@ def _merge(drafts: list[RegionDraft], max_stops: int, max_regions: int) -> list[
     return sorted(drafts, key=lambda d: d.id)
 
 
+def point_cell(lat: float, lon: float, res: int) -> str:
+    """The cell at ``res`` that a point belongs to in region terms: the ancestor of its finest cell.
+
+    H3 children do not tile their parent exactly, so this can differ from ``latlng_to_cell(lat, lon, res)``;
+    regions are built, and tested for membership, this one way.
+    """
+    return str(h3.cell_to_parent(h3.latlng_to_cell(lat, lon, FINEST), res))
+
+
+def region_has_point(cells: list[str], lat: float, lon: float) -> bool:
+    """True when the point falls in one of the cells (as regions assign points)."""
+    found = set(cells)
+    return any(point_cell(lat, lon, r) in found for r in {h3.get_resolution(c) for c in found})
+
+
 def make_regions(
-    stops: list[Stop], max_stops: int, max_regions: int, base_res: int = 5, max_res: int = 9
+    stops: list[Stop], max_stops: int, max_regions: int, base_res: int = 5, max_res: int = FINEST
 ) -> list[RegionDraft]:
     """Group stops into regions of at most ``max_stops`` stops (fewer than ``max_regions`` regions)."""
     if not stops:

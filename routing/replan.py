@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import h3
 import msgspec
 
 from routing.assemble import route, unplaced_visits
@@ -14,15 +13,14 @@ from routing.model import Collector, Plan, PlannedStop, PlanOptions, Reason, Reg
 from routing.planner import provider_for
 from routing.problem import RegionTask, solve_region
 from routing.reasons import unservable
+from routing.regions import region_has_point
 from routing.validate import validate
 from routing.windows import clock_for
 
 
 def region_contains(region: Region, lat: float, lon: float) -> bool:
     """True when the point falls in one of the region's H3 cells."""
-    cells = set(region.cells)
-    resolutions = {h3.get_resolution(c) for c in cells}
-    return any(h3.latlng_to_cell(lat, lon, r) in cells for r in resolutions)
+    return region_has_point(region.cells, lat, lon)
 
 
 def without_visits(old: Route, visit_ids: set[str]) -> Route:

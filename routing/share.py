@@ -50,7 +50,9 @@ def apportion(total: int, weights: list[float], minimum: int = 0) -> list[int]:
         return []
     floor_each = minimum if total >= minimum * n else 0
     rest = total - floor_each * n
-    weight_sum = sum(weights) or 1.0
+    if sum(weights) <= 0:
+        weights = [1.0] * n
+    weight_sum = sum(weights)
     exact = [rest * w / weight_sum for w in weights]
     counts = [math.floor(x) for x in exact]
     order = sorted(range(n), key=lambda i: (-(exact[i] - counts[i]), i))

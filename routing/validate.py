@@ -50,11 +50,13 @@ def _collector(collector: Collector) -> None:
 
 
 def _options(options: PlanOptions) -> None:
+    if not 1971 <= options.day.year <= 9998:
+        raise InvalidPlanInput(f"{options.day} is not a day that can be planned")
     windows = [options.legal_window, *options.legal_windows.values()]
     if any(not 0 <= w.start_min < w.end_min <= 1440 for w in windows):
         raise InvalidPlanInput("a legal window must satisfy 0 <= start < end <= 1440 minutes")
-    if not 0 <= options.exploration_level <= 5:
-        raise InvalidPlanInput("exploration_level must be between 0 and 5")
+    if not (0 <= options.exploration_level <= 5 and 0 <= options.rescue_level <= 5):
+        raise InvalidPlanInput("exploration_level and rescue_level must be between 0 and 5")
     if min(options.region_max_stops, options.region_min_collectors, options.stop_max_visits) < 1:
         raise InvalidPlanInput("region_max_stops, region_min_collectors and stop_max_visits must be positive")
     if options.cluster_radius_m < 0:

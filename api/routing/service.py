@@ -40,6 +40,7 @@ from routing.tables import CollectorProfile
 from routing.windows import zone
 
 Row = dict[str, Any]
+MAX_DAYS_AWAY = 366
 
 
 def summary_of(row: Row, plan: Plan | None = None) -> schemas.PlanSummary:
@@ -103,6 +104,8 @@ async def _check_collectors(team_id: UUID, collector_ids: list[UUID]) -> None:
 async def request_plan(data: schemas.PlanCreate, viewer: Principal) -> schemas.PlanSummary:
     """Record a plan request and defer its computation (``routing.plan``)."""
     team_id = _team_of(viewer, data.team_id)
+    if abs((data.day - date.today()).days) > MAX_DAYS_AWAY:
+        raise InvalidPlanInput(f"plan days within {MAX_DAYS_AWAY} days of today, not {data.day}")
     await _check_collectors(team_id, data.collector_ids or [])
     request = msgspec.json.encode(msgspec.structs.replace(data, team_id=team_id)).decode()
     plan_id = await repo.create_plan(team_id, data.day, viewer.user_id, request, None)

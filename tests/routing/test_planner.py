@@ -241,3 +241,30 @@ def test_random_small_days_are_always_sound(instance: dict[str, float]) -> None:
     ]
     options = PlanOptions(day=DAY, workers=1)
     assert_plan_sound(plan_day(visits, collectors, options), visits, collectors, options)
+
+
+def test_the_rescue_pass_keeps_the_plan_sound_and_never_places_fewer() -> None:
+    rng = random.Random(21)
+    evening = datetime.combine(DAY, time(18), tzinfo=SHANGHAI)
+    visits = [
+        visit(f"v{i:02d}", rng.uniform(-3000, 3000), rng.uniform(-3000, 3000), service_s=900) for i in range(40)
+    ] + [
+        visit(
+            f"e{i:02d}",
+            rng.uniform(-3000, 3000),
+            rng.uniform(-3000, 3000),
+            window_start=evening,
+            window_end=evening + timedelta(hours=4),
+            service_s=900,
+        )
+        for i in range(12)
+    ]
+    collectors = [
+        collector("early", shift_start=time(8), shift_end=time(16), capacity=30),
+        collector("late", shift_start=time(14), shift_end=time(22), capacity=14),
+    ]
+    plain = PlanOptions(day=DAY, workers=1)
+    deeper = PlanOptions(day=DAY, workers=1, rescue_level=2)
+    base, rescued = plan_day(visits, collectors, plain), plan_day(visits, collectors, deeper)
+    assert_plan_sound(rescued, visits, collectors, deeper)
+    assert rescued.stats.placed_visits >= base.stats.placed_visits

@@ -206,6 +206,7 @@ async def test_bad_input_gets_a_coded_4xx(client, drain_jobs):
             422,
             "422.100",
         ),
+        (await client.post("/v1/routing/plans", json={"day": "9999-12-31"}, headers=h), 422, "422.100"),
         (await client.get("/v1/routing/plans/not-a-plan", headers=h), 404, "404.100"),
         (await client.get(f"/v1/routing/plans/{UUID(int=5)}", headers=h), 404, "404.100"),
         (await client.get(f"/v1/routing/plans/{UUID(int=5)}.pdf", headers=h), 404, "404.100"),

@@ -1,0 +1,86 @@
+"""Regions from H3 cells and each region's share of collectors."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, time
+
+import h3
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from routing.clustering import build_stops
+from routing.model import PlanOptions
+from routing.regions import make_regions, region_has_point
+from routing.share import apportion, share_collectors
+from tests.routing.values import collector, visit
+
+DAY = date(2026, 6, 10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    total=st.integers(0, 500), weights=st.lists(st.floats(0, 1e6), min_size=1, max_size=40), minimum=st.integers(0, 2)
+)
+def test_apportion_hands_out_exactly_the_total_in_proportion(total: int, weights: list[float], minimum: int) -> None:
+    counts = apportion(total, weights, minimum)
+    assert sum(counts) == total
+    assert all(c >= 0 for c in counts)
+    if total >= minimum * len(weights):
+        assert all(c >= minimum for c in counts)
+    weight_sum = sum(weights)
+    if weight_sum > 0 and minimum == 0:
+        for count, weight in zip(counts, weights, strict=True):
+            assert abs(count - total * weight / weight_sum) < 1 + 1e-9
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 400), cap=st.integers(20, 150))
+def test_regions_cover_every_stop_once_within_the_cap_and_their_cells(seed: int, n: int, cap: int) -> None:
+    rng = random.Random(seed)
+    visits = [visit(f"v{i}", rng.gauss(0, 6000), rng.gauss(0, 6000)) for i in range(n)]
+    stops, _ = build_stops(visits, PlanOptions(day=DAY))
+    regions = make_regions(stops, max_stops=cap, max_regions=1000)
+    ids = [s.id for r in regions for s in r.stops]
+    assert sorted(ids) == sorted(s.id for s in stops)
+    assert len({r.id for r in regions}) == len(regions)
+    for region in regions:
+        for stop in region.stops:
+            assert region_has_point(region.cells, stop.lat, stop.lon)
+        others = [r for r in regions if r is not region]
+        assert not any(region_has_point(o.cells, s.lat, s.lon) for o in others for s in region.stops)
+        fine_enough = all(h3.get_resolution(c) < 9 for c in region.cells)
+        assert len(region.stops) <= cap or not fine_enough
+
+
+def test_max_regions_caps_the_count_by_merging() -> None:
+    rng = random.Random(1)
+    visits = [visit(f"v{i}", rng.gauss(0, 8000), rng.gauss(0, 8000)) for i in range(300)]
+    stops, _ = build_stops(visits, PlanOptions(day=DAY))
+    assert len(make_regions(stops, max_stops=30, max_regions=3)) <= 3
+
+
+def test_evening_heavy_regions_get_the_late_shifts() -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    evening = datetime.combine(DAY, time(18), tzinfo=tz)
+    west = [
+        visit(f"w{i}", -20_000 + 50 * i, 0, window_start=evening, window_end=evening + timedelta(hours=4))
+        for i in range(60)
+    ]
+    east = [visit(f"e{i}", 20_000 + 50 * i, 0) for i in range(60)]
+    stops, _ = build_stops(west + east, PlanOptions(day=DAY, cluster_radius_m=10))
+    regions = make_regions(stops, max_stops=70, max_regions=10)
+    assert len(regions) == 2
+    late = [collector(f"late{i}", 0, 0, shift_start=time(14), shift_end=time(22)) for i in range(4)]
+    early = [collector(f"early{i}", 0, 0, shift_start=time(8), shift_end=time(16)) for i in range(4)]
+    shares = share_collectors(regions, late + early, DAY, 1.35, 25.0)
+    west_at = next(i for i, r in enumerate(regions) if r.stops[0].visit_ids[0].startswith("w"))
+    west, east = shares[west_at], shares[1 - west_at]
+    # The early shift cannot do a single evening visit: the evening region gets late shifts only,
+    # and more of them than the region whose visits any shift can do.
+    assert all(c.id.startswith("late") for c in west)
+    assert sum(c.id.startswith("late") for c in west) > sum(c.id.startswith("late") for c in east)
+    assert len(west) + len(east) == 8
