@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from api.db import write_transaction
 from api.evidence.config import evidence_config
 from api.evidence.export_gather import gather_domain
+from api.outcomes.tables import Agreement
 from api.queue.registry import CronSpec, JobSpec
 from api.queue.runner import JobContext
 from evidence import agreements, exports, processing, uploads
@@ -18,8 +20,17 @@ async def process_item(ctx: JobContext, item_id: str) -> None:
 
 
 async def render_agreement(ctx: JobContext, agreement_id: str) -> None:
-    """evidence.render_agreement: render the signed agreement's PDF once its signature is processed."""
-    await agreements.render_agreement(evidence_config(), UUID(agreement_id))
+    """evidence.render_agreement: render the signed agreement's PDF once its signature is processed, and
+    point the domain agreement of the same id (the AGR outcome's) at the document item."""
+    config = evidence_config()
+    await agreements.render_agreement(config, UUID(agreement_id))
+    async with write_transaction():
+        rendered = await agreements.get_agreement_or_raise(UUID(agreement_id))
+        if rendered.document_item_id is None:
+            return
+        await Agreement.update({Agreement.document_evidence: rendered.document_item_id}).where(
+            (Agreement.id == rendered.id) & Agreement.document_evidence.is_null()
+        )
 
 
 async def build_export(ctx: JobContext, export_id: str) -> None:

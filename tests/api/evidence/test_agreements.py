@@ -112,3 +112,40 @@ async def test_signature_must_be_a_signature_of_the_same_visit(client: httpx.Asy
     }
     answer = await client.post("/v1/evidence/agreements", json=body, headers=field.collector.headers)
     assert answer.json()["code"] == "422.72"
+
+
+async def test_the_domain_agreement_points_at_the_rendered_document(client: httpx.AsyncClient, drain_jobs):
+    """The AGR outcome's agreement and the signed evidence share an id; once the PDF is rendered the
+    domain agreement names the document item."""
+    field = await make_field()
+    signature_id = await upload_whole(client, field, signature_png(), "signature", content_type="image/png")
+    agreement_id = str(uuid.uuid4())
+    outcome = {
+        "code": "AGR",
+        "amount": "3000.00",
+        "currency": "CNY",
+        "payment_method": "bank transfer",
+        "instalments": [{"due_date": "2027-01-15", "amount": "3000.00"}],
+        "agreement_id": agreement_id,
+        "signature_evidence_id": signature_id,
+    }
+    recorded = await client.post(
+        f"/v1/visits/{field.visit_id}/outcome", json={"outcome": outcome}, headers=field.collector.headers
+    )
+    assert recorded.status_code == 200, recorded.text
+    domain = (await client.get(f"/v1/agreements/{agreement_id}", headers=field.dispatcher.headers)).json()
+    assert domain["document_evidence_id"] is None
+    body = {
+        "id": agreement_id,
+        "visit_id": str(field.visit_id),
+        "terms": terms(),
+        "signature_evidence_id": signature_id,
+    }
+    created = await client.post("/v1/evidence/agreements", json=body, headers=field.collector.headers)
+    assert created.status_code == 201, created.text
+    await drain_jobs()
+    await drain_jobs()
+    evidence = (await client.get(f"/v1/evidence/agreements/{agreement_id}", headers=field.legal.headers)).json()
+    domain = (await client.get(f"/v1/agreements/{agreement_id}", headers=field.dispatcher.headers)).json()
+    assert evidence["document_item_id"] is not None
+    assert domain["document_evidence_id"] == evidence["document_item_id"]
