@@ -66,7 +66,7 @@ class PlanOptions(msgspec.Struct, frozen=True, kw_only=True):
     workers: int = 0  # processes for regions; 0: one per CPU
     solver_threads: int = 1  # threads inside one region's solve
     spill: bool = True
-    rescue_level: int = 0  # >0: regions still leaving stops out are solved again at this level (costly)
+    rescue_level: int = 1  # regions still leaving stops out are solved again at this level; 0: off
     polish_max_stops: int = 1000  # neighbouring regions re-solved together from their routes; 0: off
 
 

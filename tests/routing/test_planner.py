@@ -263,7 +263,7 @@ def test_the_rescue_pass_keeps_the_plan_sound_and_never_places_fewer() -> None:
         collector("early", shift_start=time(8), shift_end=time(16), capacity=30),
         collector("late", shift_start=time(14), shift_end=time(22), capacity=14),
     ]
-    plain = PlanOptions(day=DAY, workers=1)
+    plain = PlanOptions(day=DAY, workers=1, rescue_level=0)
     deeper = PlanOptions(day=DAY, workers=1, rescue_level=2)
     base, rescued = plan_day(visits, collectors, plain), plan_day(visits, collectors, deeper)
     assert_plan_sound(rescued, visits, collectors, deeper)
