@@ -58,7 +58,7 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
         ctx["fieldvisit_backend"] = backend
         ctx["fieldvisit_previous_dispatcher"] = get_dispatcher()
         set_dispatcher(backend)
-        await sweep(min_age_s=0.0)
+        await sweep(min_age_s=0.0, settings=settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         set_dispatcher(ctx.get("fieldvisit_previous_dispatcher"))
@@ -66,7 +66,7 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
             await stop_engine()
 
     async def sweeper(ctx: dict[str, Any]) -> None:
-        await sweep(min_age_s=settings.queue.sweep_interval_s)
+        await sweep(min_age_s=settings.queue.sweep_interval_s, settings=settings)
 
     timeout = max([spec.timeout_s for spec in all_jobs()] + [300.0])
     functions: list[Function] = [func(_run_outbox_job, name=ARQ_FUNCTION, timeout=timeout, keep_result=0, max_tries=3)]
