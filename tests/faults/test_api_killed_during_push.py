@@ -14,9 +14,11 @@ from tests.faults.procs import API_APP, backends_in_transaction, running_server,
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
+VISITS = 16
+
 
 async def test_server_killed_mid_push_then_retried_push_loses_and_duplicates_nothing(db, tmp_path, drain_jobs):
-    collector, visits = await a_collectors_day(24)
+    collector, visits = await a_collectors_day(VISITS)
     with running_server(tmp_path, _redis_url()) as server:
         await server.restart()
         statuses: list[int] = []
@@ -27,12 +29,12 @@ async def test_server_killed_mid_push_then_retried_push_loses_and_duplicates_not
         http = httpx.AsyncClient(base_url=server.url, timeout=60, event_hooks={"response": [seen]})
         phone = DeviceClient(server.url, collector.token, LocalStore(tmp_path / "phone.sqlite3"), http=http)
         phone.attempts, phone.backoff_s = 12, 0.1
-        assert await phone.pull() == 24
-        expected = work_offline(phone, visits, notes_per_visit=10)
+        assert await phone.pull() == VISITS
+        expected = work_offline(phone, visits, notes_per_visit=8)
         queued = phone.store.pending(100_000)
-        assert len(queued) == 24 * 14
+        assert len(queued) == VISITS * 12
 
-        pushing = asyncio.create_task(phone.push(batch_size=60))
+        pushing = asyncio.create_task(phone.push(batch_size=40))
         # Strike while a later batch is inside its transaction: one batch acknowledged, the next one open.
         await wait_for(lambda: _acked_some(phone), "the first batch to be acknowledged", every=0.01)
         await wait_for(lambda: backends_in_transaction(API_APP), "a push transaction to be open", every=0.005)
@@ -43,7 +45,7 @@ async def test_server_killed_mid_push_then_retried_push_loses_and_duplicates_not
         try:
             await pushing
         except SyncUnavailable:  # the server took longer to come back than the client waited: sync again
-            await phone.push(batch_size=60)
+            await phone.push(batch_size=40)
         await phone.close()
 
         assert 0 < acked_before_kill < len(queued)

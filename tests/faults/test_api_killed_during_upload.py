@@ -19,9 +19,11 @@ from evidence.tables import Blob, CustodyEvent, EvidenceItem, Upload
 from sync.client import DeviceClient, LocalStore
 from sync.client.uploads import upload
 from tests.faults.conftest import a_collectors_day, assert_custody_verifies, assert_every_job_ran
-from tests.faults.procs import run_worker_burst, running_server, wait_for
+from tests.faults.procs import running_server, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+CHUNK = 32 * 1024  # many requests, so that the kill lands in the middle
 
 
 def a_big_photo() -> bytes:
@@ -32,18 +34,24 @@ def a_big_photo() -> bytes:
     return out.getvalue()
 
 
-def acknowledged_offset(data_dir: Path) -> int:
-    """What the server has acknowledged of the one upload in progress (its offset file)."""
-    found = list((data_dir / "uploads").glob("*.offset"))
-    return int(found[0].read_bytes().strip() or 0) if found else 0
+async def offset_file(data_dir: Path, item_id: str) -> Path | None:
+    """Where the server keeps what it acknowledged of the item's upload, once the upload exists."""
+    row = await Upload.select(Upload.id).where(Upload.item_id == item_id).first()
+    return data_dir / "uploads" / f"{row['id']}.offset" if row else None
 
 
-async def test_server_killed_mid_upload_then_resumed_stores_the_blob_once(db, tmp_path):
+def acknowledged(offset: Path) -> int:
+    return int(offset.read_bytes().strip() or 0) if offset.exists() else 0
+
+
+async def test_server_killed_mid_upload_then_resumed_stores_the_blob_once(db, tmp_path, drain_jobs):
+    # The served API shares this process's data dir, so the jobs can be drained here.
+    data_dir = Path(os.environ["FIELDVISIT_DATA_DIR"])
     collector, visits = await a_collectors_day(1)
     photo = a_big_photo()
     sha256 = hashlib.sha256(photo).hexdigest()
     item_id = str(uuid.uuid4())
-    with running_server(tmp_path, os.environ["FIELDVISIT_REDIS_URL"]) as server:
+    with running_server(data_dir, os.environ["FIELDVISIT_REDIS_URL"]) as server:
         await server.restart()
         statuses: list[int] = []
 
@@ -64,13 +72,15 @@ async def test_server_killed_mid_upload_then_resumed_stores_the_blob_once(db, tm
         assert [r["status"] for r in await phone.push()] == ["applied"]
 
         sending = asyncio.create_task(
-            upload(http, photo, evidence_id=item_id, kind="photo", content_type="image/jpeg", chunk_size=64 * 1024)
+            upload(http, photo, evidence_id=item_id, kind="photo", content_type="image/jpeg", chunk_size=CHUNK)
         )
-        third = len(photo) // 3
-        await wait_for(lambda: _at_least(tmp_path, third, sending), "a third acknowledged", every=0.005)
+        quarter = len(photo) // 4
+        offset = await wait_for(lambda: offset_file(data_dir, item_id), "the upload to be created", every=0.005)
+        assert isinstance(offset, Path)
+        await wait_for(lambda: _at_least(offset, quarter, sending), "a quarter acknowledged", every=0.002)
         server.kill()
-        kept = acknowledged_offset(tmp_path)
-        assert third <= kept < len(photo)
+        kept = acknowledged(offset)
+        assert quarter <= kept < len(photo)
         assert not sending.done()
         await server.restart()
         sent = await sending
@@ -79,10 +89,10 @@ async def test_server_killed_mid_upload_then_resumed_stores_the_blob_once(db, tm
 
     assert sent["resumed"]
     assert 500 not in statuses
-    assert sent["sent"] < len(photo) + 2 * 64 * 1024  # resumed where the server was, not from the start
-    run_worker_burst(tmp_path, os.environ["FIELDVISIT_REDIS_URL"])
+    assert sent["sent"] < len(photo) + 2 * CHUNK  # resumed where the server was, not from the start
+    await drain_jobs()
 
-    blob = tmp_path / "blobs" / sha256[:2] / sha256[2:4] / sha256
+    blob = data_dir / "blobs" / sha256[:2] / sha256[2:4] / sha256
     assert hashlib.sha256(blob.read_bytes()).hexdigest() == sha256
     assert await Blob.count().where(Blob.sha256 == sha256) == 1
     assert await Upload.count().where(Upload.state == "complete") == 1
@@ -100,7 +110,7 @@ async def test_server_killed_mid_upload_then_resumed_stores_the_blob_once(db, tm
     await assert_every_job_ran()
 
 
-async def _at_least(data_dir: Path, offset: int, sending: asyncio.Task[object]) -> bool:
+async def _at_least(offset: Path, size: int, sending: asyncio.Task[object]) -> bool:
     if sending.done():  # finished or failed before the strike: say which
         raise AssertionError(f"the upload ended before the server was killed: {sending.result()}")
-    return acknowledged_offset(data_dir) >= offset
+    return acknowledged(offset) >= size

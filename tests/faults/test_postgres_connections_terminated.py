@@ -21,7 +21,7 @@ STRIKES = 12
 
 
 async def test_connections_terminated_mid_transaction_lose_nothing_and_the_server_recovers(db, tmp_path, drain_jobs):
-    collector, visits = await a_collectors_day(16)
+    collector, visits = await a_collectors_day(12)
     with running_server(tmp_path, os.environ["FIELDVISIT_REDIS_URL"]) as server:
         await server.restart()
         statuses: list[int] = []
@@ -36,7 +36,7 @@ async def test_connections_terminated_mid_transaction_lose_nothing_and_the_serve
         http = httpx.AsyncClient(base_url=server.url, timeout=60, event_hooks={"response": [seen]})
         phone = DeviceClient(server.url, collector.token, LocalStore(tmp_path / "phone.sqlite3"), http=http)
         phone.attempts, phone.backoff_s = 12, 0.05
-        assert await phone.pull() == 16
+        assert await phone.pull() == 12
         expected = work_offline(phone, visits, notes_per_visit=6)
         queued = phone.store.pending(100_000)
 
