@@ -239,14 +239,3 @@ def private_redis() -> Iterator[PrivateRedis]:
     finally:
         redis.stop()
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def run_worker_burst(data_dir: Path, redis_url: str, timeout: float = 180) -> str:
-    """``fieldvisit worker --burst`` as a real process: run every job waiting now, then exit."""
-    # Periodic jobs every second would keep the queue from ever being empty: burst would never end.
-    env = process_env(data_dir, redis_url, WORKER_APP, FIELDVISIT_JOB_SWEEP_INTERVAL="30")
-    result = subprocess.run(
-        [*FIELDVISIT, "worker", "--burst"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result.stderr
