@@ -10,6 +10,7 @@ the queue only after the commit succeeded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
@@ -19,9 +20,10 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from api.settings import DatabaseSettings
@@ -31,10 +33,120 @@ log = logging.getLogger(__name__)
 AfterCommit = Callable[[], Awaitable[None]]
 
 
+class DatabaseConnectionLost(ConnectionError):
+    """The database connection died under a transaction (terminated, failover, restart): nothing of
+    it was committed, and whatever error the driver happened to raise is its ``__cause__``."""
+
+
+class _PostgresTransaction(PostgresTransaction):
+    """Piccolo's transaction, made safe for connections that die under it.
+
+    When PostgreSQL drops the connection mid-transaction (``pg_terminate_backend``, a failover, a
+    restart), Piccolo's ROLLBACK fails too and then it neither releases the connection nor resets
+    its "current transaction": the error that caused the rollback is replaced by the rollback's, and
+    later queries of the same task join the dead transaction. Here the connection is always given
+    back (or terminated), the current transaction is always reset, and an error on a connection that
+    is now closed comes out as ``DatabaseConnectionLost`` (whatever the driver said, as its cause).
+    """
+
+    async def __aenter__(self) -> PostgresTransaction:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            self.transaction = self.connection.transaction()
+            await self.begin()  # type: ignore[no-untyped-call]
+        except Exception as exc:
+            lost = _closed(self.connection)
+            await self._give_back()
+            if lost:
+                raise DatabaseConnectionLost(f"database connection lost at BEGIN: {exc!r}") from exc
+            raise
+        except BaseException:
+            await self._give_back()
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        failure: BaseException | None = exception
+        try:
+            if exception is None:
+                if not self._committed and not self._rolled_back:
+                    await self.commit()  # type: ignore[no-untyped-call]
+            elif not self._rolled_back:
+                try:
+                    await self.rollback()  # type: ignore[no-untyped-call]
+                except Exception:  # the connection is gone, and its transaction with it
+                    log.warning("rollback failed after %r", exception, exc_info=True)
+        except Exception as exc:  # COMMIT failed
+            failure = exc
+        lost = failure is not None and _closed(self.connection)
+        await self._give_back()
+        self.engine.current_transaction.reset(self.context)
+        if lost and not isinstance(failure, DatabaseConnectionLost):
+            raise DatabaseConnectionLost(f"database connection lost: {failure!r}") from failure
+        if failure is not exception and failure is not None:
+            raise failure
+        return exception is None
+
+    async def _give_back(self) -> None:
+        try:
+            if self.engine.pool:
+                await self.engine.pool.release(self.connection)
+            else:
+                await self.connection.close()
+        except Exception:
+            log.warning("a broken database connection was dropped", exc_info=True)
+            with contextlib.suppress(Exception):
+                self.connection.terminate()
+
+
+def _closed(connection: Any) -> bool:
+    try:
+        return bool(connection.is_closed())
+    except asyncpg.InterfaceError:  # a pool proxy whose connection the pool already took back
+        return True
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` (or an error that led to it) says the database connection failed, not the query:
+    terminated by an administrator, the server shutting down or refusing connections, a dead socket."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _CONNECTION_LOST):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "connection" in str(current):
+            return True  # "connection is closed", "... has been released back to the pool"
+        current = current.__cause__ or current.__context__
+    return False
+
+
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, and a connection that no longer exists
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    ConnectionError,  # reset, refused, broken pipe
+)
+
+
+class _PostgresEngine(PostgresEngine):
+    """PostgreSQL engine whose transactions survive connections that die under them."""
+
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _PostgresTransaction(engine=self, allow_nested=allow_nested)
+
+
 def make_engine(settings: DatabaseSettings) -> Engine[Any]:
     """Build the Piccolo engine the settings ask for (used by ``piccolo_conf.py``)."""
     if settings.url is not None:
-        return PostgresEngine(config={"dsn": settings.url})
+        return _PostgresEngine(config={"dsn": settings.url})
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     return SQLiteEngine(path=str(settings.sqlite_path), timeout=settings.sqlite_busy_timeout_s)
 

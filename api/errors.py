@@ -244,7 +244,17 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorBody]:
-    """Log an unexpected exception and answer 500 — every one of these is a bug to fix."""
+    """Log an unexpected exception and answer 500 — every one of these is a bug to fix.
+
+    A lost database connection is not a bug of ours: it answers the coded 503 (retry), and since the
+    transaction never committed, nothing was acknowledged.
+    """
+    from api.db import is_connection_lost
+
+    if is_connection_lost(exc):
+        log.warning("database connection lost on %s %s: %s", request.method, request.url.path, exc)
+        body = _body(ServiceUnavailable.__name__, ServiceUnavailable.code, "the database connection was lost; retry")
+        return _respond(503, body, {"Retry-After": "1"})
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     body = _body(InternalError.__name__, InternalError.code, "unexpected server error; it has been logged")
     return _respond(HTTP_500_INTERNAL_SERVER_ERROR, body)

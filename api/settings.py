@@ -65,6 +65,12 @@ class QueueSettings(msgspec.Struct, frozen=True):
     max_attempts: int
     sweep_interval_s: float
     retry_base_s: float
+    heartbeat_s: float = 10.0
+
+    @property
+    def stale_after_s(self) -> float:
+        """A running job whose heartbeat is this old belongs to a dead worker: another one takes it over."""
+        return self.heartbeat_s * 6
 
     @property
     def is_inline(self) -> bool:
@@ -164,6 +170,7 @@ def load_settings() -> Settings:
             max_attempts=_env_int("JOB_MAX_ATTEMPTS", 8),
             sweep_interval_s=_env_float("JOB_SWEEP_INTERVAL", 30.0),
             retry_base_s=_env_float("JOB_RETRY_BASE", 2.0),
+            heartbeat_s=_env_float("JOB_HEARTBEAT", 10.0),
         ),
         storage=StorageSettings(data_dir=data_dir),
         auth=AuthSettings(
@@ -207,6 +214,11 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ("FIELDVISIT_JOB_MAX_ATTEMPTS", "8", "attempts before a job is marked failed"),
     ("FIELDVISIT_JOB_SWEEP_INTERVAL", "30", "seconds between re-enqueues of jobs left pending"),
     ("FIELDVISIT_JOB_RETRY_BASE", "2", "first retry delay of a failed job, doubled per attempt"),
+    (
+        "FIELDVISIT_JOB_HEARTBEAT",
+        "10",
+        "seconds between a running job's heartbeats; silent for 6 of them, it is taken over by another worker",
+    ),
     ("FIELDVISIT_ENROLMENT_TTL_HOURS", "24", "lifetime of a device enrolment code"),
     ("FIELDVISIT_DEVICE_SEEN_RESOLUTION", "60", "seconds between writes of a device's last-seen time"),
     ("FIELDVISIT_HOST", "127.0.0.1", "bind address for `fieldvisit serve`"),

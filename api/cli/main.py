@@ -60,13 +60,13 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
 def worker(burst: bool) -> None:
     """Run the arq worker on Redis (needs FIELDVISIT_REDIS_URL)."""
     from api.queue.catalogue import register_all
-    from api.queue.worker import build_worker
+    from api.queue.worker import run_worker
 
     settings = get_settings()
     if settings.queue.redis_url is None:
         raise click.UsageError("FIELDVISIT_REDIS_URL is not set: without Redis, jobs run inside `fieldvisit serve`")
     register_all()
-    build_worker(settings, burst=burst).run()
+    run_worker(settings, burst=burst)
 
 
 @cli.group()

@@ -17,9 +17,12 @@ log = logging.getLogger(__name__)
 ARQ_FUNCTION = "fieldvisit.run_job"
 
 
-def arq_job_id(job_id: int, attempt: int | None = None) -> str:
-    """Redis-side id of an outbox job (per retry attempt, so a retry never collides with its parent)."""
-    return f"fv-job-{job_id}" if attempt is None else f"fv-job-{job_id}-r{attempt}"
+def arq_job_id(job_id: int, attempt: int | None = None, *, takeover: bool = False) -> str:
+    """Redis-side id of an outbox job (per retry attempt, so a retry never collides with its parent;
+    a takeover never collides with the arq job of the worker that died, which arq keeps for an hour)."""
+    if attempt is None:
+        return f"fv-job-{job_id}"
+    return f"fv-job-{job_id}-{'t' if takeover else 'r'}{attempt}"
 
 
 class ArqBackend:
@@ -38,6 +41,11 @@ class ArqBackend:
         for job_id in job_ids:
             await self.redis.enqueue_job(ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id), _defer_by=delay_s or None)
 
+    async def take_over(self, jobs: list[tuple[int, int]]) -> None:
+        """Enqueue each abandoned job once per attempt it was abandoned at."""
+        for job_id, attempts in jobs:
+            await self.redis.enqueue_job(ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id, attempts, takeover=True))
+
     async def close(self) -> None:
         """Close the Redis pool."""
         await self.redis.aclose()
@@ -55,6 +63,11 @@ class InlineBackend:
         """Start each job in the background of this process."""
         for job_id in job_ids:
             self._spawn(job_id, delay_s)
+
+    async def take_over(self, jobs: list[tuple[int, int]]) -> None:
+        """Run again jobs a previous run of this process left running."""
+        for job_id, _ in jobs:
+            self._spawn(job_id, 0.0)
 
     def _spawn(self, job_id: int, delay_s: float) -> None:
         task = asyncio.create_task(self._run(job_id, delay_s), name=f"job-{job_id}")
@@ -90,11 +103,11 @@ class InlineBackend:
 
     async def _sweep_loop(self) -> None:
         interval = self.settings.queue.sweep_interval_s
-        await sweep(min_age_s=0.0)  # jobs left pending by a previous run of this process
+        await sweep(min_age_s=0.0, settings=self.settings)  # jobs left pending by a previous run of this process
         while True:
             await asyncio.sleep(interval)
             try:
-                await sweep(min_age_s=interval)
+                await sweep(min_age_s=interval, settings=self.settings)
             except Exception:
                 log.exception("outbox sweep failed")
 

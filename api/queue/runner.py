@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from api.db import UnitOfWork, current_unit_of_work, json_value, write_transaction
-from api.queue.registry import UnknownJob, all_jobs, get_job
+from api.queue.registry import UnknownJob, get_job
 from api.queue.tables import Job
 from api.settings import Settings, get_settings
 
@@ -24,6 +25,9 @@ class Dispatcher(Protocol):
     """What a backend offers the outbox: hand job ids to whatever runs them."""
 
     async def dispatch(self, job_ids: list[int], *, delay_s: float = 0.0) -> None: ...
+
+    async def take_over(self, jobs: list[tuple[int, int]]) -> None:
+        """Run again jobs (id, attempts so far) whose worker died while running them."""
 
 
 class NoTransactionForJob(RuntimeError):
@@ -152,13 +156,14 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
         await _finish(job_id, "failed", f"no job named {found['name']!r} is registered")
         log.error("job %s: unknown job name %r", job_id, found["name"])
         return RunResult(Outcome.FAILED)
-    # A job still "running" after its timeout belongs to a worker that died: take it over.
-    row = await _claim(job_id, stale_after_s=spec.timeout_s + 30.0)
+    # A job still "running" whose heartbeat stopped belongs to a worker that died: take it over.
+    row = await _claim(job_id, stale_after_s=settings.queue.stale_after_s)
     if row is None:
         return RunResult(Outcome.SKIPPED)
     name, args, attempt = spec.name, row["args"], int(row["attempts"])
     args = json_value(args, [])
     context = JobContext(settings=settings, job_id=job_id, attempt=attempt)
+    heartbeat = asyncio.create_task(_beat(job_id, attempt, settings.queue.heartbeat_s), name=f"job-{job_id}-heartbeat")
     try:
         await spec.fn(context, *args)
     except Exception as exc:
@@ -171,13 +176,29 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
         log.warning("job %s (%s) attempt %s failed, retrying in %.1fs: %s", job_id, name, attempt, delay, error)
         await _finish(job_id, "pending", error, run_after=_now() + timedelta(seconds=delay))
         return RunResult(Outcome.RETRY, delay)
+    finally:
+        heartbeat.cancel()
+        await asyncio.gather(heartbeat, return_exceptions=True)
     await _finish(job_id, "done")
     return RunResult(Outcome.DONE)
 
 
+async def _beat(job_id: int, attempt: int, every_s: float) -> None:
+    """Say "still running" now and then, so that a job is taken over only when its worker is gone
+    (a job's own timeout can be an hour: waiting that long after a crash is not an option)."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            async with write_transaction():
+                await Job.update({Job.updated_at: _now()}).where(
+                    (Job.id == job_id) & (Job.state == "running") & (Job.attempts == attempt)
+                )
+        except Exception:  # the database is away for a moment; the next beat tries again
+            log.warning("job %s: heartbeat failed", job_id, exc_info=True)
+
+
 async def list_due(limit: int = 500, min_age_s: float = 0.0) -> list[int]:
-    """Jobs to dispatch again: pending ones whose time has come and that were not touched for
-    ``min_age_s`` seconds, and "running" ones whose worker died (silent past their timeout)."""
+    """Pending jobs to dispatch again: their time has come and nobody touched them for ``min_age_s`` seconds."""
     now = _now()
     pending = (
         await Job.select(Job.id)
@@ -187,30 +208,33 @@ async def list_due(limit: int = 500, min_age_s: float = 0.0) -> list[int]:
         .order_by(Job.id)
         .limit(limit)
     )
-    ids = [int(r["id"]) for r in pending]
-    shortest = min((spec.timeout_s for spec in all_jobs()), default=300.0)
-    running = (
-        await Job.select(Job.id, Job.name, Job.updated_at)
-        .where((Job.state == "running") & (Job.updated_at <= now - timedelta(seconds=shortest + 30.0)))
+    return [int(r["id"]) for r in pending]
+
+
+async def list_abandoned(stale_after_s: float, limit: int = 500) -> list[tuple[int, int]]:
+    """Jobs (id, attempts) marked running whose heartbeat stopped: their worker died mid-job."""
+    rows = (
+        await Job.select(Job.id, Job.attempts)
+        .where((Job.state == "running") & (Job.updated_at <= _now() - timedelta(seconds=stale_after_s)))
+        .order_by(Job.id)
         .limit(limit)
     )
-    for row in running:
-        try:
-            timeout = get_job(str(row["name"])).timeout_s
-        except UnknownJob:
-            timeout = 0.0
-        if row["updated_at"] <= now - timedelta(seconds=timeout + 30.0):
-            ids.append(int(row["id"]))
-    return ids
+    return [(int(r["id"]), int(r["attempts"])) for r in rows]
 
 
-async def sweep(min_age_s: float) -> int:
-    """Re-dispatch pending jobs that no backend picked up (lost hand-off, Redis restart, crash)."""
+async def sweep(min_age_s: float, settings: Settings | None = None) -> int:
+    """Re-dispatch pending jobs that no backend picked up (lost hand-off, Redis restart, crash), and
+    hand jobs whose worker died mid-run to another one."""
     dispatcher = _dispatcher
     if dispatcher is None:
         return 0
+    settings = settings or get_settings()
     ids = await list_due(min_age_s=min_age_s)
     if ids:
         log.info("sweeper re-dispatching %d pending job(s)", len(ids))
         await dispatcher.dispatch(ids)
-    return len(ids)
+    abandoned = await list_abandoned(settings.queue.stale_after_s)
+    if abandoned:
+        log.warning("sweeper taking over %d job(s) whose worker stopped beating", len(abandoned))
+        await dispatcher.take_over(abandoned)
+    return len(ids) + len(abandoned)

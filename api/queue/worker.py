@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.worker import Function, Worker, func
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.db import start_engine, stop_engine
 from api.queue.backends import ARQ_FUNCTION, ArqBackend, arq_job_id, run_cron
@@ -58,7 +63,7 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
         ctx["fieldvisit_backend"] = backend
         ctx["fieldvisit_previous_dispatcher"] = get_dispatcher()
         set_dispatcher(backend)
-        await sweep(min_age_s=0.0)
+        await sweep(min_age_s=0.0, settings=settings)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         set_dispatcher(ctx.get("fieldvisit_previous_dispatcher"))
@@ -66,7 +71,7 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
             await stop_engine()
 
     async def sweeper(ctx: dict[str, Any]) -> None:
-        await sweep(min_age_s=settings.queue.sweep_interval_s)
+        await sweep(min_age_s=settings.queue.sweep_interval_s, settings=settings)
 
     timeout = max([spec.timeout_s for spec in all_jobs()] + [300.0])
     functions: list[Function] = [func(_run_outbox_job, name=ARQ_FUNCTION, timeout=timeout, keep_result=0, max_tries=3)]
@@ -84,3 +89,52 @@ def build_worker(settings: Settings, *, burst: bool = False, handle_signals: boo
         max_jobs=20,
         poll_delay=0.2,
     )
+
+
+REDIS_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError)
+
+
+def run_worker(settings: Settings, *, burst: bool = False) -> None:
+    """``fieldvisit worker``: run until SIGINT/SIGTERM. When Redis goes away (restart, failover) the
+    worker lets its running jobs finish, waits for Redis and starts again: what was queued in a Redis
+    that lost its data is still pending in the outbox, and the sweeper hands it over once it is back."""
+    if burst:
+        build_worker(settings, burst=True).run()
+        return
+    asyncio.run(_run_until_stopped(settings))
+
+
+async def _run_until_stopped(settings: Settings) -> None:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    delay = 1.0
+    while not stopping.is_set():
+        worker = build_worker(settings, handle_signals=False)
+        running = asyncio.create_task(worker.async_run())
+        stop = asyncio.create_task(stopping.wait())
+        await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if stopping.is_set():
+            await _close(worker)
+            await asyncio.gather(running, return_exceptions=True)
+            return
+        error = running.exception()
+        if error is None:
+            return
+        if not isinstance(error, REDIS_UNREACHABLE):
+            await _close(worker)
+            raise error
+        log.warning("Redis is unreachable (%s); the worker starts again in %.0f s", error, delay)
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)  # jobs in flight finish
+        await _close(worker)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=delay)
+        delay = min(delay * 2, 30.0)
+
+
+async def _close(worker: Worker) -> None:
+    """Close a worker whose Redis may be gone (closing talks to Redis, and that may fail too)."""
+    with contextlib.suppress(Exception, asyncio.CancelledError):
+        await worker.close()

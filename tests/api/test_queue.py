@@ -93,3 +93,29 @@ async def test_job_whose_hand_off_was_lost_is_recovered_by_the_sweeper(client, d
 async def test_defer_outside_a_transaction_is_refused(db):
     with pytest.raises(runner.NoTransactionForJob):
         await runner.defer("test.record", "nowhere")
+
+
+async def test_job_left_running_by_a_dead_worker_is_taken_over_and_a_beating_one_is_not(client, drain_jobs):
+    """A worker killed mid-job leaves its row "running" and silent: once its heartbeat is stale the
+    sweeper hands it to another worker (as a new attempt). A job whose heartbeat is fresh stays put."""
+    from datetime import UTC, datetime, timedelta
+
+    probes.RAN.clear()
+    saved = runner.get_dispatcher()
+    runner.set_dispatcher(None)
+    try:
+        async with write_transaction():
+            dead = await runner.defer("test.record", "abandoned")
+            alive = await runner.defer("test.record", "still running")
+    finally:
+        runner.set_dispatcher(saved)
+    stale = datetime.now(UTC) - timedelta(seconds=get_settings().queue.stale_after_s + 5)
+    await Job.update({Job.state: "running", Job.attempts: 1, Job.updated_at: stale}).where(Job.id == dead)
+    await Job.update({Job.state: "running", Job.attempts: 1, Job.updated_at: datetime.now(UTC)}).where(Job.id == alive)
+
+    assert await runner.list_abandoned(get_settings().queue.stale_after_s) == [(dead, 1)]
+    assert await runner.sweep(min_age_s=0.0) == 1
+    await drain_jobs()
+    assert probes.RAN == ["abandoned"]
+    assert await Job.select(Job.state, Job.attempts).where(Job.id == dead).first() == {"state": "done", "attempts": 2}
+    assert await Job.select(Job.state).where(Job.id == alive).first() == {"state": "running"}
