@@ -1,0 +1,65 @@
+"""schemathesis against the served OpenAPI schema: every operation, as each role, a bounded number of
+examples (valid and invalid). No answer is a 5xx and every answer matches what the schema says of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.fuzz.conftest import ROLES
+from tests.server import Served
+
+EXAMPLES = 20
+
+# What the server owes every request: no 5xx, and an answer its own schema describes (status, media
+# type, headers, body). Whether a business rule refuses schema-valid data (409/422, a cursor this
+# server never issued) is the domain tests' business, not the fuzzer's.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
+def fuzz_operation(operation: Any, served: Served, headers: dict[str, str]) -> int:
+    """Run up to EXAMPLES cases of one operation; return how many ran (a failure raises)."""
+    ran = 0
+    strategies = [operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE)]
+
+    @given(case=st.one_of(strategies))
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def run(case: Any) -> None:
+        nonlocal ran
+        ran += 1
+        case.call_and_validate(base_url=served.url, headers=headers, checks=CHECKS, timeout=60)
+
+    run()
+    return ran
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation(role, fuzz_schema, role_headers, fuzz_server):
+    failures: list[str] = []
+    ran = operations = 0
+    for result in fuzz_schema.get_all_operations():
+        operation = result.ok()
+        operations += 1
+        try:
+            ran += fuzz_operation(operation, fuzz_server, role_headers[role])
+        except (Exception, BaseExceptionGroup) as exc:
+            failures.append(f"--- {operation.label} as {role}:\n{exc}")
+    print(f"fuzz as {role}: {operations} operations, {ran} examples")
+    assert not failures, "\n".join(failures)
