@@ -50,6 +50,7 @@ class Team:
     upload_id: UUID = field(default=UUID(int=0))
     conflict_id: UUID = field(default=UUID(int=0))
     plan_id: UUID = field(default=UUID(int=0))
+    review_id: UUID = field(default=UUID(int=0))
 
 
 @dataclass
@@ -61,6 +62,7 @@ class World:
     legal: Actor
     admin: Actor
     spare_user: Actor
+    spare_collector: Actor
     spare_token_id: UUID
     subscription_id: UUID
     delivery_ids: list[UUID]
@@ -267,11 +269,14 @@ async def make_world(client: httpx.AsyncClient, drain_jobs: Callable[[], Awaitab
     a = await _team(client, "north", store_dir)
     b = await _team(client, "south", store_dir)
     spare = await make_staff(Role.DISPATCHER, b.team_id)
+    spare_collector = await make_collector(a.team_id)
     tokens = _ok(await client.get(f"/v1/users/{spare.user_id}/tokens", headers=admin.headers), 200)
     export = _ok(await client.post("/v1/legal/exports", json={"case_id": str(a.case_id)}, headers=legal.headers), 202)
     month = date.today().strftime("%Y-%m")
     _ok(await client.post("/v1/qc/samples", json={"month": month}, headers=admin.headers), 200)
     reviews = _ok(await client.get("/v1/qc/reviews", params={"month": month}, headers=admin.headers), 200)
+    for team in (a, b):
+        team.review_id = next(UUID(r["id"]) for r in reviews if r["collector_id"] == str(team.collector.user_id))
     await drain_jobs()
     await drain_jobs()  # jobs deferred by jobs: the agreement document after its signature
     subscription_id = subscription["subscription"]["id"]
@@ -282,6 +287,7 @@ async def make_world(client: httpx.AsyncClient, drain_jobs: Callable[[], Awaitab
         legal=legal,
         admin=admin,
         spare_user=spare,
+        spare_collector=spare_collector,
         spare_token_id=UUID(tokens[0]["id"]),
         subscription_id=UUID(subscription_id),
         delivery_ids=[UUID(d["id"]) for d in deliveries],
