@@ -33,7 +33,7 @@ from api.evidence.routes import ROUTES as EVIDENCE_ROUTES
 from api.health.routes import health
 from api.http import errors, merge_responses, reject_nul
 from api.migrations import upgrade
-from api.openapi import ClosedStructSchemaPlugin, finish_openapi, parses_parameters
+from api.openapi import ClosedStructSchemaPlugin, LocalTimeSchemaPlugin, finish_openapi, parses_parameters
 from api.outcomes.routes import ROUTES as OUTCOME_ROUTES
 from api.people.errors import DeviceRevoked, UserInactive
 from api.people.routes import DeviceController, TeamController, TokenController, UserController
@@ -95,7 +95,7 @@ def create_app(
         middleware=[reject_nul, auth_middleware()],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         exception_handlers=exception_handlers(),
-        plugins=[ClosedStructSchemaPlugin()],
+        plugins=[ClosedStructSchemaPlugin(), LocalTimeSchemaPlugin()],
         request_class=WireRequest,
         response_class=WireResponse,
         request_max_body_size=settings.http.max_body_bytes,

@@ -1,5 +1,5 @@
-"""The OpenAPI document says exactly what the server does: closed request schemas, a coded 400 on
-every route that parses parameters, no body on a 204, the streamed import body.
+"""The OpenAPI document says exactly what the server does: closed request schemas, local times of
+day, a coded 400 on every route that parses parameters, no body on a 204, the streamed import body.
 
 Clients and the schemathesis fuzz tests generate requests from this document, so each place it
 promised more than the server accepts (unknown fields, a body on a 204) was a schema break.
@@ -7,12 +7,14 @@ promised more than the server accepts (unknown fields, a body on a 204) was a sc
 
 from __future__ import annotations
 
+from datetime import time
 from typing import TYPE_CHECKING, Any
 
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, RequestBody, Schema
+from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
 if TYPE_CHECKING:
@@ -23,6 +25,25 @@ REQUEST_BODY_OPT = "openapi_request_body"
 
 # Names a handler's signature may hold that are not request parameters.
 _NOT_PARAMETERS = frozenset({"principal", "request", "data", "state", "scope", "headers", "cookies", "query", "body"})
+
+
+LOCAL_TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?$"
+
+
+class LocalTimeSchemaPlugin(OpenAPISchemaPlugin):
+    """A ``datetime.time`` is a local time of day, ``HH:MM:SS`` on the wire (msgspec's encoding).
+
+    Litestar documents it as ``format: duration``, which no time of day matches, and JSON Schema's
+    ``format: time`` requires a UTC offset that a local shift start has not: a pattern says it.
+    """
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        """Plain ``time`` fields."""
+        return field_definition.annotation is time
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        """A string of the local time pattern."""
+        return Schema(type=OpenAPIType.STRING, pattern=LOCAL_TIME_PATTERN, description="local time, HH:MM:SS")
 
 
 class ClosedStructSchemaPlugin(StructSchemaPlugin):
