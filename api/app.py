@@ -31,8 +31,9 @@ from api.errors import (
 )
 from api.evidence.routes import ROUTES as EVIDENCE_ROUTES
 from api.health.routes import health
-from api.http import errors, merge_responses
+from api.http import errors, merge_responses, reject_nul
 from api.migrations import upgrade
+from api.openapi import ClosedStructSchemaPlugin, LocalTimeSchemaPlugin, finish_openapi, parses_parameters
 from api.outcomes.routes import ROUTES as OUTCOME_ROUTES
 from api.people.errors import DeviceRevoked, UserInactive
 from api.people.routes import DeviceController, TeamController, TokenController, UserController
@@ -91,9 +92,10 @@ def create_app(
     app = Litestar(
         route_handlers=[*ROUTE_HANDLERS, *(extra_handlers or [])],
         lifespan=[_lifespan(settings, run_jobs=run_schedules)],
-        middleware=[auth_middleware()],
+        middleware=[reject_nul, auth_middleware()],
         dependencies={"principal": Provide(provide_principal, sync_to_thread=False)},
         exception_handlers=exception_handlers(),
+        plugins=[ClosedStructSchemaPlugin(), LocalTimeSchemaPlugin()],
         request_class=WireRequest,
         response_class=WireResponse,
         request_max_body_size=settings.http.max_body_bytes,
@@ -119,11 +121,13 @@ def create_app(
         ),
     )
     document_common_errors(app)
+    finish_openapi(app)
     return app
 
 
 _AUTH_ERRORS = errors(AuthenticationRequired, TokenRevoked, DeviceRevoked, UserInactive, RoleNotAllowed)
 _BODY_ERRORS = errors(InvalidRequestBody, MalformedBody, RequestBodyTooLarge, UnsupportedMediaType)
+_PARAMETER_ERRORS = errors(InvalidRequestBody)
 _ALWAYS = errors(InternalError)
 
 
@@ -134,6 +138,8 @@ def document_common_errors(app: Litestar) -> None:
             groups = [_ALWAYS]
             if not handler.opt.get("exclude_from_auth"):
                 groups.append(_AUTH_ERRORS)
+            if parses_parameters(handler, getattr(route, "path_parameters", None)):
+                groups.append(_PARAMETER_ERRORS)
             if "data" in handler.parsed_fn_signature.parameters:
                 groups.append(_BODY_ERRORS)
             handler.responses = merge_responses(*groups, handler.responses or {})

@@ -49,14 +49,29 @@ def auth_middleware() -> DefineMiddleware:
     return DefineMiddleware(BearerTokenMiddleware, exclude=["^/schema", "^/health$"])
 
 
+def _caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The authenticated principal; None for an OPTIONS request, which the authentication middleware
+    lets through unauthenticated (CORS preflight, tus discovery): it only learns the allowed methods.
+
+    Guards declared on a controller also cover the OPTIONS handler Litestar adds to each path, where
+    no user was ever set; reading ``connection.user`` there raised, a 500 on every such OPTIONS.
+    """
+    if connection.scope.get("method") == "OPTIONS":
+        return None
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise AuthenticationRequired("send Authorization: Bearer <token>")
+    return user
+
+
 def allow(*roles: Role) -> Guard:
     """A guard letting only the given roles through (admins are never implied: list them)."""
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal: Principal = connection.user
-        if principal.role not in allowed:
+        principal = _caller(connection)
+        if principal is not None and principal.role not in allowed:
             raise RoleNotAllowed(f"role {principal.role.value!r} may not use this route (allowed: {names})")
 
     guard.__name__ = f"allow_{'_'.join(sorted(r.value for r in allowed))}"
@@ -65,8 +80,8 @@ def allow(*roles: Role) -> Guard:
 
 def device_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A guard for routes that only an enrolled collector device may call."""
-    principal: Principal = connection.user
-    if principal.device_id is None or principal.role is not Role.COLLECTOR:
+    principal = _caller(connection)
+    if principal is not None and (principal.device_id is None or principal.role is not Role.COLLECTOR):
         raise RoleNotAllowed("only an enrolled collector device may use this route")
 
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
+from litestar.enums import ScopeType
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from api.db import write_transaction
-from api.errors import ErrorBody
+from api.errors import ErrorBody, InvalidRequestBody
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+MAX_OFFSET = 1_000_000_000
+"""The largest page offset a list route takes: far past any real listing, and well inside the
+databases' 64-bit integers (a larger one used to reach PostgreSQL and fail there as a 500)."""
+
+Offset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="rows to skip")]
 
 
 def transactional(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -30,6 +39,20 @@ def transactional(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R
             return await handler(*args, **kwargs)
 
     return wrapper
+
+
+def reject_nul(app: ASGIApp) -> ASGIApp:
+    """Middleware: a path or query string holding a NUL character is a coded 400 (no text the
+    server keeps may hold one; PostgreSQL refuses it)."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            query = scope.get("query_string", b"")
+            if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+                raise InvalidRequestBody("text may not contain NUL characters")
+        await app(scope, receive, send)
+
+    return middleware
 
 
 def _describe(error: type[Exception]) -> str:

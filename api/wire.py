@@ -17,7 +17,7 @@ from litestar.response.base import ASGIResponse
 from litestar.serialization import default_serializer, encode_msgpack
 from litestar.utils.helpers import get_enum_string_value
 
-from api.errors import MalformedBody, UnsupportedMediaType
+from api.errors import InvalidRequestBody, MalformedBody, UnsupportedMediaType
 
 MSGPACK_TYPES = frozenset({"application/msgpack", "application/x-msgpack", "application/vnd.msgpack"})
 JSON_TYPES = frozenset({"application/json", "text/json"})
@@ -66,16 +66,35 @@ class WireRequest(Request[Any, Any, Any]):
         content_type = self.headers.get("content-type", "")
         try:
             if is_msgpack(content_type):
-                return await self.msgpack()
+                return _without_nul(await self.msgpack())
             if content_type and not _is_json(content_type) and await self.body():
                 raise UnsupportedMediaType(
                     f"Content-Type {_media(content_type)!r} is not supported; "
                     "send application/json or application/msgpack"
                 )
-            return await super().json()
+            decoded = await super().json()
+            # JSON can carry a NUL only escaped; look closer only then.
+            return _without_nul(decoded) if b"\\u0000" in await self.body() else decoded
         except SerializationException as exc:
             kind = "MessagePack" if is_msgpack(content_type) else "JSON"
             raise MalformedBody(f"the body is not valid {kind}: {exc.detail or exc}") from None
+
+
+def _without_nul(value: Any) -> Any:
+    """The decoded body, unless a string in it (value or key) holds a NUL character: no text the
+    server keeps may (PostgreSQL refuses it, so it would fail as a 500 deep inside a handler)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise InvalidRequestBody("text may not contain NUL characters")
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
 
 
 class WireResponse(Response[Any]):

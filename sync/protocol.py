@@ -40,6 +40,12 @@ class Location(msgspec.Struct, forbid_unknown_fields=True):
     fix_time: datetime | None = None
 
 
+MAX_COUNTER = 2**53 - 1
+"""The largest sequence number, version or duration a device may send: what a JavaScript app holds
+exactly, and far inside the 64-bit columns that store them (a larger one failed there as a 500)."""
+Counter = Annotated[int, msgspec.Meta(ge=0, le=MAX_COUNTER)]
+
+
 class MutationIn(msgspec.Struct, forbid_unknown_fields=True):
     """One change made on a device.
 
@@ -49,12 +55,12 @@ class MutationIn(msgspec.Struct, forbid_unknown_fields=True):
     """
 
     id: UUID
-    seq: Annotated[int, msgspec.Meta(ge=0)]
+    seq: Counter
     type: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
     device_time: datetime
     target: UUID | None = None
-    base_version: Annotated[int, msgspec.Meta(ge=0)] | None = None
-    elapsed_ms: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    base_version: Counter | None = None
+    elapsed_ms: Counter | None = None
     location: Location | None = None
     payload: dict[str, Any] = msgspec.field(default_factory=dict)
 

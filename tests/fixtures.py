@@ -112,7 +112,7 @@ async def client(session_client: httpx.AsyncClient, db: None) -> httpx.AsyncClie
     return session_client
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def drain_jobs(app: Litestar) -> DrainJobs:
     """Run every job waiting now: a real arq worker in burst mode on Redis, or the in-process backend."""
 

@@ -11,13 +11,13 @@ from litestar.params import Parameter
 from api.auth import STAFF_MANAGERS, allow
 from api.cases import importer, schemas, service
 from api.cases.errors import CaseNotFound, ImportFormatUnknown, ImportHeaderInvalid
-from api.errors import NotYourData
-from api.http import errors
+from api.errors import NotYourData, RequestBodyTooLarge
+from api.http import Offset, errors
+from api.openapi import REQUEST_BODY_OPT, text_body
 from api.people.roles import Principal, Role
 from sync.feed import CursorInvalid
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
 READERS = (*STAFF_MANAGERS, Role.LEGAL)
 
 
@@ -60,8 +60,9 @@ class CaseController(Controller):
         "/import",
         guards=[allow(Role.ADMIN, Role.SUPERVISOR)],
         request_max_body_size=1024 * 1024 * 1024,
-        responses=errors(ImportFormatUnknown, ImportHeaderInvalid),
+        responses=errors(ImportFormatUnknown, ImportHeaderInvalid, RequestBodyTooLarge),
         status_code=200,
+        opt={REQUEST_BODY_OPT: text_body("the cases, streamed", "text/csv", "application/x-ndjson")},
     )
     async def import_cases(self, request: Request[Any, Any, Any]) -> importer.ImportReport:
         """Import cases from the upstream system: CSV (``text/csv``) or JSON Lines (``application/x-ndjson``),

@@ -24,11 +24,10 @@ from api.cases.errors import (
 from api.dispatch import schemas, service
 from api.dispatch.errors import CollectorNotInTeam
 from api.errors import NotYourData
-from api.http import errors, transactional
+from api.http import Offset, errors, transactional
 from api.people.roles import Principal, Role
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
 
 
 class VisitController(Controller):

@@ -9,6 +9,7 @@ from uuid import UUID
 import msgspec
 
 from evidence.models import Item
+from sync.protocol import MAX_COUNTER
 
 Sha256 = Annotated[str, msgspec.Meta(pattern="^[0-9a-f]{64}$", description="lowercase hex sha256")]
 DeclarableKind = Literal["photo", "recording", "signature", "document"]
@@ -31,7 +32,7 @@ class EvidenceDeclare(msgspec.Struct, forbid_unknown_fields=True):
     kind: DeclarableKind
     sha256: Sha256
     content_type: Annotated[str, msgspec.Meta(max_length=100)] = ""
-    size: Annotated[int, msgspec.Meta(gt=0)] | None = None
+    size: Annotated[int, msgspec.Meta(gt=0, le=MAX_COUNTER)] | None = None  # bytes; bounded like every stored count
     captured_at: datetime | None = None
     location: Location | None = None
     consent: bool | None = None

@@ -200,7 +200,9 @@ class UploadController(Controller):
     tags = ["evidence"]
     middleware = [tus_resumable_header]
 
-    @head("/{upload_id:uuid}", guards=[device_only], responses=errors(UploadNotFound, UploadGone))
+    @head(
+        "/{upload_id:uuid}", guards=[device_only], responses=errors(TusVersionUnsupported, UploadNotFound, UploadGone)
+    )
     async def status(self, request: Request[Any, Any, Any], upload_id: UUID, principal: Principal) -> Response[None]:
         """Where an upload stands: Upload-Offset (resume from there), Upload-Length, Upload-Metadata."""
         tus.require_version(request.headers.get("tus-resumable"))
@@ -233,7 +235,7 @@ class UploadController(Controller):
         "/{upload_id:uuid}",
         guards=[device_only],
         status_code=204,
-        responses=errors(UploadNotFound, UploadGone, UploadAlreadyComplete),
+        responses=errors(TusVersionUnsupported, UploadNotFound, UploadGone, UploadAlreadyComplete),
     )
     async def terminate(self, request: Request[Any, Any, Any], upload_id: UUID, principal: Principal) -> None:
         """Drop an incomplete upload and its bytes (tus termination). A completed upload is evidence: 409."""

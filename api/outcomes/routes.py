@@ -12,7 +12,7 @@ from litestar.params import Parameter
 from api.auth import STAFF_MANAGERS, allow
 from api.cases.errors import CaseNotCollectable, CaseNotFound, NoValidAddress, VisitNotFound
 from api.errors import NotYourData, RoleNotAllowed
-from api.http import errors, transactional
+from api.http import Offset, errors, transactional
 from api.outcomes import decisions, schemas, service
 from api.outcomes.errors import (
     AgreementNotFound,
@@ -28,7 +28,6 @@ from api.outcomes.errors import (
 from api.people.roles import Principal, Role
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
 
 
 class OutcomeController(Controller):

@@ -10,14 +10,13 @@ from litestar.params import Parameter, QueryParameter
 
 from api.auth import allow
 from api.errors import NotYourData
-from api.http import errors, transactional
+from api.http import Offset, errors, transactional
 from api.people.roles import Principal, Role
 from api.qc import schemas, service
 from api.qc.errors import ReviewNotFound
 from api.settings import get_settings
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
 ReviewState = Annotated[str | None, QueryParameter(name="state", description="pending, approved, has_issues, rejected")]
 
 

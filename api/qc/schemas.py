@@ -8,7 +8,8 @@ from uuid import UUID
 
 import msgspec
 
-Month = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+# Years 1900-2999: a month the calendar arithmetic can always step past (year 0 and 9999-12 cannot).
+Month = Annotated[str, msgspec.Meta(pattern=r"^(19|2\d)\d{2}-(0[1-9]|1[0-2])$")]
 
 
 class SampleRequest(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,7 +13,7 @@ from api.auth import APP_VERSION_HEADER, STAFF_MANAGERS, allow, device_only
 from api.cases.errors import CaseNotFound, VisitNotFound
 from api.db import write_transaction
 from api.errors import NotYourData
-from api.http import errors, transactional
+from api.http import Offset, errors, transactional
 from api.people.roles import Principal
 from api.sync import resolutions, schemas, service
 from api.sync.errors import ResolutionNotPossible
@@ -27,7 +27,6 @@ from sync.feed import CursorInvalid
 from sync.protocol import PushRequest, PushResponse
 
 Limit = Annotated[int, Parameter(ge=1, le=1000, description="page size (feed entries)")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
 Protocol = Annotated[int, Parameter(description="the sync protocol version the app speaks (1)")]
 
 

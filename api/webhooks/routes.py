@@ -9,13 +9,12 @@ from litestar import Controller, get, post
 from litestar.params import Parameter
 
 from api.auth import allow
-from api.http import errors, transactional
+from api.http import Offset, errors, transactional
 from api.people.roles import Principal, Role
 from api.webhooks import schemas, service
 from api.webhooks.errors import DeliveryNotFound, SubscriptionNotFound
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="rows to skip")]
 
 
 class WebhookController(Controller):
