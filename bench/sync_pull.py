@@ -123,7 +123,7 @@ def main() -> None:
                         if name not in best or tally.rate > best[name][0].rate:
                             best[name] = (tally, cpu)
                 real, bare_best = best["fieldvisit serve"][0], best["bare Litestar handler"][0]
-                print(f"   ratio fieldvisit / bare (best rounds): {real.rate / bare_best.rate:.2f}  (target >= 0.5)")
+                print(f"   ratio fieldvisit / bare (best rounds): {real.rate / bare_best.rate:.3f}  (target >= 0.5)")
                 print(f"   errors: {real.errors} (fieldvisit), {bare_best.errors} (bare)")
                 for sample in (real.error_samples + bare_best.error_samples)[:3]:
                     print(f"     e.g. {sample}")

@@ -212,14 +212,14 @@ def main() -> None:
         ratios.append(rate / baseline)
         latencies = out["latencies"]
         print(
-            f"   {round_no:<8}{rate:>13,.0f}{baseline:>16,.0f}{rate / baseline:>7.2f}"
+            f"   {round_no:<8}{rate:>13,.0f}{baseline:>16,.0f}{rate / baseline:>7.3f}"
             f"{loadgen.percentile(latencies, 50):>7.2f}{loadgen.percentile(latencies, 99):>7.2f}"
             f"{out['server_cpu']:>9.1f}{out['client_cpu']:>9.1f}  {dict(statuses)}",
             flush=True,
         )
         for sample in out["samples"][:3]:
             print(f"     rejected, e.g. {sample}")
-    print(f"   ratio server / asyncpg: best {max(ratios):.2f}  (target >= 0.25)")
+    print(f"   ratio server / asyncpg: best {max(ratios):.3f}  (target >= 0.25)")
     print(f"{loadgen.load()} at the end")
 
 
