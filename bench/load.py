@@ -253,14 +253,6 @@ class RssSampler:
         self._thread.join()
 
 
-def _flush_redis(url: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    client.close()
-
-
 def _jobs(url: str) -> dict[str, int]:
     async def count() -> dict[str, int]:
         import asyncpg
@@ -330,7 +322,7 @@ def main() -> None:
     args = parser.parse_args()
     sync_field.prepare(args.database_url, max(args.collectors, args.clients), args.visits, reseed=args.reseed)
     tokens = [(n, d.token) for n, d in enumerate(sync_field.devices(args.database_url)[: args.clients])]
-    _flush_redis(args.redis_url)
+    sync_field.flush_redis(args.redis_url)
     print(f"{loadgen.load()} at the start")
     with tempfile.TemporaryDirectory(prefix="fv-bench-load-") as tmp:
         env = sync_field.server_env(args.database_url, redis_url=args.redis_url, data_dir=Path(tmp) / "data")

@@ -286,3 +286,12 @@ def server_env(url: str, redis_url: str | None = None, data_dir: Path | None = N
     if data_dir is not None:
         env["FIELDVISIT_DATA_DIR"] = str(data_dir)
     return env
+
+
+def flush_redis(url: str) -> None:
+    """Empty the benchmark's own Redis database (jobs left by an earlier run)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()

@@ -7,7 +7,9 @@ Each of --devices reference clients (``sync/client``, in --client-procs separate
 day, then queues a day's work offline: per visit a check-in at the door, a note, an outcome (nobody
 home / promise to pay / refusal in turn, through the outcome service: case status, promises,
 follow-up visits, case events) and a check-out; --batch mutations per device. Then all devices push at
-once, one batch each, to ``fieldvisit serve`` (--workers processes, pool as configured).
+once, one batch each, to ``fieldvisit serve`` (--workers processes, pool as configured) on PostgreSQL
+and Redis (--redis-url, flushed first): jobs the pushes defer go to arq, as in production; no worker
+runs during the bench, so the server's CPU is spent on the pushes alone.
 
 The baseline, in the same run: plain asyncpg in one process (the same count as the server's processes)
 with a pool of the server's size, inserting the *same* mutations as rows (the mutation log's columns,
@@ -45,7 +47,7 @@ async def _push_devices(base_url: str, tokens: list[str], batch: int, gate: load
     phones = []  # each phone has its own HTTP client and connection, as real phones do
     queued: list[dict[str, Any]] = []
     for token in tokens:
-        phone = DeviceClient(base_url, token, LocalStore(":memory:"), timeout_s=120)
+        phone = DeviceClient(base_url, token, LocalStore(":memory:"), timeout_s=1800)  # no retry by timeout
         await phone.pull()
         visits = sorted(phone.store.visits().values(), key=lambda v: v["id"])[: batch // device_day.PER_VISIT]
         device_day.queue_visits(phone, visits)
@@ -184,6 +186,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="rounds, each on a fresh copy of the seed")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--client-procs", type=int, default=2, help="client processes driving the devices")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--reseed", action="store_true", help="rebuild the seeded template")
     args = parser.parse_args()
     if args.batch > args.visits * device_day.PER_VISIT:
@@ -201,8 +204,9 @@ def main() -> None:
         args.reseed = False
         devices = sync_field.devices(args.database_url)[: args.devices]
         by_token = {d.token: d for d in devices}
+        sync_field.flush_redis(args.redis_url)
         with tempfile.TemporaryDirectory(prefix="fv-bench-push-") as tmp:
-            env = sync_field.server_env(args.database_url, data_dir=Path(tmp) / "data")
+            env = sync_field.server_env(args.database_url, redis_url=args.redis_url, data_dir=Path(tmp) / "data")
             with serve(env, "--workers", str(args.workers)) as server:
                 out = push_round(server.url, server.process.pid, list(by_token), args.batch, args.client_procs)
         statuses: Counter[str] = out["statuses"]
