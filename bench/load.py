@@ -331,7 +331,7 @@ def main() -> None:
                 [sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env, stdout=log, stderr=log
             )
         try:
-            with serve(env, "--workers", str(args.workers)) as server:
+            with serve(env, "--workers", str(args.workers), ready_timeout=300) as server:
                 context = multiprocessing.get_context("spawn")
                 parts = loadgen.split(tokens, args.client_procs)
                 with (
