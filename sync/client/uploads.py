@@ -14,7 +14,11 @@ TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def _metadata(values: dict[str, str]) -> str:
-    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in values.items())
+    # An empty value is sent as the key alone (tus 1.0): "key " would end the header in a space, which
+    # HTTP clients refuse to send.
+    return ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}" if value else key for key, value in values.items()
+    )
 
 
 async def _offset(http: httpx.AsyncClient, location: str) -> int:
