@@ -27,6 +27,7 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from api.settings import DatabaseSettings
+from sync.rows import get_row, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +176,17 @@ def prepare_sqlite_file(path: Path) -> None:
         connection.execute("PRAGMA journal_mode=WAL")
 
 
+class _PooledConnection(asyncpg.Connection):  # type: ignore[misc]
+    """A pool connection released without the reset query (unlock advisory locks, close cursors, unlisten,
+    reset settings): the application leaves no session state behind (advisory locks are transaction-level,
+    settings are ``SET TRANSACTION``, no LISTEN, no cursors outside transactions), and Piccolo releases the
+    connection after every query outside a transaction, so the reset was one extra round trip per query.
+    An open transaction is still rolled back on release by asyncpg itself."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def start_engine(settings: DatabaseSettings) -> bool:
     """Open the PostgreSQL pool (SQLite opens one connection per query and needs only WAL mode).
 
@@ -184,7 +196,9 @@ async def start_engine(settings: DatabaseSettings) -> bool:
     engine = get_engine()
     if isinstance(engine, PostgresEngine):
         if engine.pool is None:
-            await engine.start_connection_pool(min_size=settings.pool_min, max_size=settings.pool_max)
+            await engine.start_connection_pool(
+                min_size=settings.pool_min, max_size=settings.pool_max, connection_class=_PooledConnection
+            )
             return True
         return False
     prepare_sqlite_file(settings.sqlite_path)
@@ -315,3 +329,6 @@ async def savepoint() -> AsyncIterator[None]:
         raise
     else:
         await point.release()
+
+
+__all__ = ["get_row", "insert_rows"]  # re-exported: the application reaches them through its storage seam

@@ -9,6 +9,7 @@ from uuid import UUID
 from piccolo.engine.sqlite import SQLiteEngine
 
 from sync.feed import Cursor, order_column, sequence, window
+from sync.rows import insert_rows
 from sync.tables import SyncChange
 
 UPSERT = "upsert"
@@ -42,10 +43,9 @@ async def append(scope: UUID, entity: str, entity_id: UUID, kind: str, reason: s
 
 async def append_many(rows: list[tuple[UUID, str, UUID, str, str]]) -> None:
     """Record several changes: (scope, entity, entity_id, kind, reason) each."""
-    if rows:
-        await SyncChange.insert(
-            *(SyncChange(scope=s, entity=e, entity_id=i, kind=k, reason=r) for s, e, i, k, r in rows)
-        )
+    await insert_rows(
+        SyncChange, [{"scope": s, "entity": e, "entity_id": i, "kind": k, "reason": r} for s, e, i, k, r in rows]
+    )
 
 
 def postgres() -> bool:

@@ -39,12 +39,18 @@ async def record_push(
     await DeviceSyncState.update(values).where(DeviceSyncState.device_id == device_id)
 
 
+# Written on every pull: one upsert (PostgreSQL and SQLite both speak ON CONFLICT ... DO UPDATE), instead
+# of an insert-if-missing and an update composed by the query builder.
+_PULLED_SQL = (
+    'INSERT INTO device_sync_state (device_id, user_id, last_pull_at, "cursor", protocol) '
+    "VALUES ({}, {}, {}, {}, {}) ON CONFLICT (device_id) DO UPDATE SET last_pull_at = excluded.last_pull_at, "
+    '"cursor" = excluded."cursor", protocol = excluded.protocol'
+)
+
+
 async def record_pull(device_id: UUID, user_id: UUID, at: datetime, cursor: str, protocol: int) -> None:
     """A pull was answered."""
-    await _ensure(device_id, user_id)
-    await DeviceSyncState.update(
-        {DeviceSyncState.last_pull_at: at, DeviceSyncState.cursor: cursor, DeviceSyncState.protocol: protocol}
-    ).where(DeviceSyncState.device_id == device_id)
+    await DeviceSyncState.raw(_PULLED_SQL, device_id, user_id, at, cursor, protocol)
 
 
 async def states(device_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:

@@ -39,6 +39,7 @@ from sync.protocol import (
     PushResponse,
     Status,
 )
+from sync.rows import insert_rows
 from sync.tables import SyncConflict, SyncMutation
 
 log = logging.getLogger(__name__)
@@ -133,28 +134,27 @@ async def _stored(ids: list[UUID]) -> dict[UUID, MutationResult]:
 
 async def _store(actor: Actor, mutation: MutationIn, result: MutationResult, protocol: int) -> None:
     location = mutation.location
-    await SyncMutation.insert(
-        SyncMutation(
-            id=mutation.id,
-            device_id=actor.device_id,
-            user_id=actor.user_id,
-            seq=mutation.seq,
-            type=mutation.type,
-            target=mutation.target,
-            base_version=mutation.base_version,
-            payload=mutation.payload,
-            device_time=mutation.device_time,
-            elapsed_ms=mutation.elapsed_ms,
-            lat=location.lat if location else None,
-            lon=location.lon if location else None,
-            accuracy_m=location.accuracy_m if location else None,
-            mock_location=bool(location and location.mock),
-            protocol=protocol,
-            status=result.status.value,
-            result=msgspec.to_builtins(result),
-            conflict_id=result.conflict_id,
-        )
-    )
+    row = {
+        "id": mutation.id,
+        "device_id": actor.device_id,
+        "user_id": actor.user_id,
+        "seq": mutation.seq,
+        "type": mutation.type,
+        "target": mutation.target,
+        "base_version": mutation.base_version,
+        "payload": msgspec.json.encode(mutation.payload).decode(),
+        "device_time": mutation.device_time,
+        "elapsed_ms": mutation.elapsed_ms,
+        "lat": location.lat if location else None,
+        "lon": location.lon if location else None,
+        "accuracy_m": location.accuracy_m if location else None,
+        "mock_location": bool(location and location.mock),
+        "protocol": protocol,
+        "status": result.status.value,
+        "result": msgspec.json.encode(result).decode(),
+        "conflict_id": result.conflict_id,
+    }
+    await insert_rows(SyncMutation, [row])
 
 
 async def _store_conflict(actor: Actor, mutation: MutationIn, spec: ConflictSpec) -> UUID:

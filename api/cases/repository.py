@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from api.cases.tables import Address, Case, CaseEvent, Visit, VisitEvent, VisitFlag
-from api.db import is_sqlite
+from api.db import get_row, insert_rows
 from api.dispatch.visit_states import OPEN
+from sync.rows import list_rows, update_row
 
 Row = dict[str, Any]
+_OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN)  # constant status names
 
 
 def now() -> datetime:
@@ -41,11 +43,8 @@ _CASE_LIST_COLUMNS = (
 
 
 async def get_case(case_id: UUID, *, for_update: bool = False) -> Row | None:
-    """A case by id (locked for update on PostgreSQL when asked)."""
-    query = Case.select().where(Case.id == case_id)
-    if for_update and not is_sqlite():  # SQLite serialises writers already
-        query = query.lock_rows("NO KEY UPDATE")
-    return await query.first()
+    """A case by id (locked for update on PostgreSQL when asked; SQLite serialises writers already)."""
+    return await get_row(Case, case_id, for_update=for_update)
 
 
 async def list_cases(
@@ -69,7 +68,7 @@ async def list_cases(
 
 async def update_case(case_id: UUID, values: dict[Any, Any]) -> None:
     """Write case fields, bump its version."""
-    await Case.update({**values, Case.version: Case.version + 1, Case.updated_at: now()}).where(Case.id == case_id)
+    await update_row(Case, case_id, {**values, Case.updated_at: now()}, increment=Case.version)
 
 
 async def add_case_event(
@@ -117,7 +116,7 @@ async def get_case_event(event_id: int) -> Row | None:
 
 async def get_address(address_id: UUID) -> Row | None:
     """An address by id."""
-    return await Address.select().where(Address.id == address_id).first()
+    return await get_row(Address, address_id)
 
 
 async def list_addresses(case_id: UUID) -> list[Row]:
@@ -155,27 +154,21 @@ async def invalidate_address(address_id: UUID, reason: str) -> None:
 
 async def get_visit(visit_id: UUID, *, for_update: bool = False) -> Row | None:
     """A visit by id (row-locked on PostgreSQL when asked, so concurrent changes serialise)."""
-    query = Visit.select().where(Visit.id == visit_id)
-    if for_update and not is_sqlite():
-        query = query.lock_rows("NO KEY UPDATE")
-    return await query.first()
+    return await get_row(Visit, visit_id, for_update=for_update)
 
 
 async def create_visit(values: Row) -> UUID:
     """Insert a visit."""
-    visit = Visit(**values)
-    await visit.save()
-    return UUID(str(visit.id))
+    visit_id = values.get("id") or uuid4()
+    await insert_rows(Visit, [{**values, "id": visit_id}])
+    return UUID(str(visit_id))
 
 
 async def update_visit(visit_id: UUID, values: dict[Any, Any]) -> int:
     """Write visit fields and bump its version; returns the new version."""
-    rows = await (
-        Visit.update({**values, Visit.version: Visit.version + 1, Visit.updated_at: now()})
-        .where(Visit.id == visit_id)
-        .returning(Visit.version)
-    )
-    return int(rows[0]["version"])
+    version = await update_row(Visit, visit_id, {**values, Visit.updated_at: now()}, increment=Visit.version)
+    assert version is not None, "update_visit of a visit that does not exist"
+    return version
 
 
 async def list_visits(
@@ -211,12 +204,12 @@ async def list_visits(
 
 async def open_visits_of_case(case_id: UUID) -> list[Row]:
     """A case's visits that are not completed or cancelled."""
-    return await Visit.select().where((Visit.case == case_id) & Visit.status.is_in([s.value for s in OPEN]))
+    return await list_rows(Visit, f'"case" = {{}} AND status IN ({_OPEN_SQL})', case_id)
 
 
 async def open_visits_at_address(address_id: UUID) -> list[Row]:
     """Open visits to one address."""
-    return await Visit.select().where((Visit.address == address_id) & Visit.status.is_in([s.value for s in OPEN]))
+    return await list_rows(Visit, f"address = {{}} AND status IN ({_OPEN_SQL})", address_id)
 
 
 async def count_visits_of_case(case_id: UUID) -> int:
@@ -231,11 +224,15 @@ async def add_visit_event(
     visit_id: UUID, case_id: UUID, kind: str, actor: UUID | None, device: UUID | None, data: Row
 ) -> None:
     """Append to a visit's timeline."""
-    await VisitEvent.insert(VisitEvent(visit=visit_id, case=case_id, kind=kind, actor=actor, device=device, data=data))
+    await insert_rows(
+        VisitEvent, [{"visit": visit_id, "case": case_id, "kind": kind, "actor": actor, "device": device, "data": data}]
+    )
 
 
 async def list_visit_events(*, visit_id: UUID | None = None, case_id: UUID | None = None) -> list[Row]:
     """A visit's or a case's timeline, oldest first."""
+    if visit_id is not None and case_id is None:  # every stale-base check of a sync mutation asks this
+        return await list_rows(VisitEvent, "visit = {} ORDER BY id", visit_id)
     query = VisitEvent.select().order_by(VisitEvent.id)
     if visit_id is not None:
         query = query.where(VisitEvent.visit == visit_id)
@@ -246,7 +243,7 @@ async def list_visit_events(*, visit_id: UUID | None = None, case_id: UUID | Non
 
 async def add_flag(visit_id: UUID, case_id: UUID, kind: str, detail: str) -> None:
     """Raise a flag on a visit."""
-    await VisitFlag.insert(VisitFlag(visit=visit_id, case=case_id, kind=kind, detail=detail))
+    await insert_rows(VisitFlag, [{"visit": visit_id, "case": case_id, "kind": kind, "detail": detail}])
 
 
 async def list_flags(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from api.db import is_sqlite
+from api.db import insert_rows, is_sqlite
 from api.outcomes.tables import Agreement, Promise, VisitOutcome
 
 Row = dict[str, Any]
@@ -18,9 +18,9 @@ def _now() -> datetime:
 
 async def create_outcome(values: Row) -> UUID:
     """Insert an outcome record."""
-    outcome = VisitOutcome(**values)
-    await outcome.save()
-    return UUID(str(outcome.id))
+    outcome_id = values.get("id") or uuid4()
+    await insert_rows(VisitOutcome, [{**values, "id": outcome_id}])
+    return UUID(str(outcome_id))
 
 
 async def latest_outcome(visit_id: UUID) -> Row | None:
