@@ -61,11 +61,13 @@ def test_demo_runs_a_day_on_the_embedded_default_and_serve_shows_it(tmp_path):
 
 
 def test_demo_runs_on_postgresql_and_arq(tmp_path):
-    name = "fieldvisit_demo_test"
-    base = os.environ["FIELDVISIT_DATABASE_URL"].rsplit("/", 1)[0]
+    # Named after this run's test database (and the next Redis db), so parallel runs never share them.
+    base, test_db = os.environ["FIELDVISIT_DATABASE_URL"].rsplit("/", 1)
+    name = f"{test_db}_demo"
     subprocess.run(["psql", f"{base}/postgres", "-qc", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'], check=True)
     subprocess.run(["psql", f"{base}/postgres", "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    redis = os.environ["FIELDVISIT_REDIS_URL"].rsplit("/", 1)[0] + "/9"
+    redis_base, redis_db = os.environ["FIELDVISIT_REDIS_URL"].rsplit("/", 1)
+    redis = f"{redis_base}/{(int(redis_db or 0) + 1) % 16}"
     env = {
         **embedded_env(tmp_path),
         "COLUMNS": "200",
