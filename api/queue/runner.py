@@ -88,12 +88,26 @@ class JobContext:
     settings: Settings
     job_id: int | None
     attempt: int
+    finished: bool = False  # the job's final transaction marked it done
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         """Open the job's own write transaction."""
         async with write_transaction() as uow:
             yield uow
+
+    @asynccontextmanager
+    async def final_transaction(self) -> AsyncIterator[UnitOfWork]:
+        """The job's last write transaction: it also marks the outbox row done, so the runner
+        needs no transaction of its own afterwards. Only for the last thing a job does; if the job
+        still raises after it, the runner records the failure over it and the job runs again."""
+        async with write_transaction() as uow:
+            yield uow
+            if self.job_id is not None:
+                await Job.update({Job.state: "done", Job.updated_at: _now()}).where(
+                    (Job.id == self.job_id) & (Job.state == "running")
+                )
+        self.finished = self.job_id is not None
 
     async def defer(self, name: str, *args: JobArg) -> int:
         """Defer a follow-up job inside the job's open transaction."""
@@ -113,9 +127,20 @@ def backoff_s(attempt: int, base_s: float = 2.0, cap_s: float = 300.0) -> float:
     return float(min(cap_s, base_s * (2 ** max(0, attempt - 1))))
 
 
-async def _claim(job_id: int, stale_after_s: float) -> dict[str, Any] | None:
+async def _claim(job_id: int) -> dict[str, Any] | str | None:
+    """Mark the job running (the job's name, args and attempt) in one transaction. None if it is not
+    there or not due; the name alone if no such job is registered."""
     now = _now()
     async with write_transaction():
+        found = await Job.select(Job.name).where(Job.id == job_id).first()
+        if found is None:
+            return None
+        try:
+            spec = get_job(str(found["name"]))
+        except UnknownJob:
+            return str(found["name"])
+        # A job still "running" after its timeout belongs to a worker that died: take it over.
+        stale_after_s = spec.timeout_s + 30.0
         rows = (
             await Job.update({Job.state: "running", Job.attempts: Job.attempts + 1, Job.updated_at: now})
             .where(
@@ -143,19 +168,14 @@ async def _finish(job_id: int, state: str, error: str = "", run_after: datetime 
 async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
     """Claim an outbox job, run it, record the outcome. Never raises for a job's own failure."""
     settings = settings or get_settings()
-    found = await Job.select(Job.name).where(Job.id == job_id).first()
-    if found is None:
-        return RunResult(Outcome.SKIPPED)
-    try:
-        spec = get_job(str(found["name"]))
-    except UnknownJob:
-        await _finish(job_id, "failed", f"no job named {found['name']!r} is registered")
-        log.error("job %s: unknown job name %r", job_id, found["name"])
-        return RunResult(Outcome.FAILED)
-    # A job still "running" after its timeout belongs to a worker that died: take it over.
-    row = await _claim(job_id, stale_after_s=spec.timeout_s + 30.0)
+    row = await _claim(job_id)
     if row is None:
         return RunResult(Outcome.SKIPPED)
+    if isinstance(row, str):
+        await _finish(job_id, "failed", f"no job named {row!r} is registered")
+        log.error("job %s: unknown job name %r", job_id, row)
+        return RunResult(Outcome.FAILED)
+    spec = get_job(str(row["name"]))
     name, args, attempt = spec.name, row["args"], int(row["attempts"])
     args = json_value(args, [])
     context = JobContext(settings=settings, job_id=job_id, attempt=attempt)
@@ -171,7 +191,8 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
         log.warning("job %s (%s) attempt %s failed, retrying in %.1fs: %s", job_id, name, attempt, delay, error)
         await _finish(job_id, "pending", error, run_after=_now() + timedelta(seconds=delay))
         return RunResult(Outcome.RETRY, delay)
-    await _finish(job_id, "done")
+    if not context.finished:
+        await _finish(job_id, "done")
     return RunResult(Outcome.DONE)
 
 

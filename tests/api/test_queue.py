@@ -8,6 +8,7 @@ from arq.connections import RedisSettings, create_pool
 
 from api.db import write_transaction
 from api.queue import runner
+from api.queue.registry import JobSpec, register
 from api.queue.tables import Job
 from api.settings import get_settings
 from tests import probes
@@ -93,3 +94,26 @@ async def test_job_whose_hand_off_was_lost_is_recovered_by_the_sweeper(client, d
 async def test_defer_outside_a_transaction_is_refused(db):
     with pytest.raises(runner.NoTransactionForJob):
         await runner.defer("test.record", "nowhere")
+
+
+async def _finishes_in_its_own_transaction(ctx: runner.JobContext, fail_after: str) -> None:
+    async with ctx.final_transaction():
+        row = await Job.select(Job.state).where(Job.id == ctx.job_id).first()
+        assert row == {"state": "running"}  # still running inside it: done only with the commit
+    row = await Job.select(Job.state).where(Job.id == ctx.job_id).first()
+    assert row == {"state": "done"}  # committed with the job's own writes, before the runner looks
+    if fail_after == "yes":
+        raise RuntimeError("failed after its final transaction")
+
+
+register(JobSpec(name="test.final_transaction", fn=_finishes_in_its_own_transaction))
+
+
+@pytest.mark.parametrize(("fail_after", "state"), [("no", "done"), ("yes", "pending")])
+async def test_job_final_transaction_marks_it_done_unless_it_fails_afterwards(db, fail_after, state):
+    async with write_transaction():
+        job_id = await runner.defer("test.final_transaction", fail_after)
+    result = await runner.run_job(job_id)
+    assert result.outcome is (runner.Outcome.DONE if state == "done" else runner.Outcome.RETRY)
+    row = await Job.select(Job.state, Job.attempts).where(Job.id == job_id).first()
+    assert row == {"state": state, "attempts": 1}  # a failure afterwards wins: the job runs again
