@@ -12,6 +12,7 @@ sees it.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import fcntl
 import hashlib
@@ -128,25 +129,23 @@ class UploadFiles:
             os.ftruncate(fd, start)
         hasher = checksum.hasher() if checksum is not None else None
         whole = _RUNNING.take(self.upload_id, start)
-        position = start
+        sink = _Sink(fd, start, [h for h in (hasher, whole) if h is not None])
         try:
             async for data in chunks:
-                if position + len(data) > length:
+                if sink.position + len(data) > length:
                     raise UploadExceedsLength(f"the body runs past Upload-Length ({length})")
-                if os.pwrite(fd, data, position) != len(data):
-                    raise OSError(f"short write to {self.part}")
-                position += len(data)
-                if hasher is not None:
-                    hasher.update(data)
-                if whole is not None:
-                    whole.update(data)
+                await sink.add(data)
+            await sink.drain()
         except ChunkInterrupted:
-            position = start if hasher is not None else position
+            sink.drain_now()
+            position = start if hasher is not None else sink.position
             self._acknowledge(fd, position, whole if hasher is None else None)
             raise ChunkInterrupted(position - start) from None
         except BaseException:
+            sink.settle()  # no write of this request may land after the cut below
             self._acknowledge(fd, start, None)
             raise
+        position = sink.position
         if checksum is not None and hasher is not None and hasher.digest() != checksum.digest:
             self._acknowledge(fd, start, None)
             raise UploadChecksumMismatch(f"the {checksum.algorithm} of this chunk does not match Upload-Checksum")
@@ -177,6 +176,78 @@ class UploadFiles:
 
 
 SYNC_EVERY = 32 * 1024 * 1024
+BATCH = 256 * 1024
+_WRITERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-writer")
+
+
+class _Sink:
+    """Writes a request body's pieces at their offsets and feeds the hashes, in a worker thread.
+
+    While the event loop receives the next pieces, a thread writes and hashes the previous batch
+    (``pwrite`` and hashlib release the GIL): the loop only receives. One batch in flight at a time,
+    so the hashes see the bytes in order and memory stays at two batches."""
+
+    def __init__(self, fd: int, start: int, hashers: list[Any]) -> None:
+        self.fd = fd
+        self.position = start  # end of the bytes received (written once drained)
+        self._hashers = hashers
+        self._batch: list[bytes] = []
+        self._batch_start = start
+        self._batch_size = 0
+        self._in_flight: concurrent.futures.Future[None] | None = None
+
+    async def add(self, data: bytes) -> None:
+        """Take a piece; hand a full batch to the worker once the previous one is done."""
+        self._batch.append(data)
+        self._batch_size += len(data)
+        self.position += len(data)
+        if self._batch_size >= BATCH:
+            await self._settle_in_flight()
+            pieces, at = self._batch, self._batch_start
+            self._batch, self._batch_start, self._batch_size = [], self.position, 0
+            self._in_flight = _WRITERS.submit(self._write, pieces, at)
+
+    async def drain(self) -> None:
+        """Every piece taken so far is written and hashed (errors raised here)."""
+        await self._settle_in_flight()
+        self._write_rest()
+
+    def _write_rest(self) -> None:
+        pieces, at = self._batch, self._batch_start
+        self._batch, self._batch_start, self._batch_size = [], self.position, 0
+        if pieces:
+            self._write(pieces, at)
+
+    def settle(self) -> None:
+        """Block until the worker is done with its batch (errors ignored): for the error path, where
+        the request may be cancelled and must not let the lock go while a write is still coming."""
+        if self._in_flight is not None:
+            concurrent.futures.wait([self._in_flight])
+            self._in_flight = None
+
+    def drain_now(self) -> None:
+        """:meth:`drain`, blocking (at most a batch's work): for the error paths."""
+        if self._in_flight is not None:
+            in_flight = self._in_flight
+            concurrent.futures.wait([in_flight])
+            self._in_flight = None
+            in_flight.result()
+        self._write_rest()
+
+    async def _settle_in_flight(self) -> None:
+        if self._in_flight is not None:
+            await asyncio.wrap_future(self._in_flight)  # cancelled: still in flight, settle() waits
+            self._in_flight = None
+
+    def _write(self, pieces: list[bytes], at: int) -> None:
+        for data in pieces:
+            if os.pwrite(self.fd, data, at) != len(data):
+                raise OSError("short write to an upload's part file")
+            at += len(data)
+            for hasher in self._hashers:
+                hasher.update(data)
+
+
 OFFSET_WIDTH = 20
 _BACKGROUND: set[asyncio.Future[None]] = set()
 
