@@ -175,6 +175,7 @@ def throughput(
                 )
     size = len(data) / MB
     print("target: tus >= 0.7 of the bare handler (write only)")
+    print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"file {size:.0f} MB in {args.chunk_mb:g} MB chunks, {args.rounds} alternating rounds (best / median)")
     tus_best, tus_median = size / min(tus_times), size / statistics.median(tus_times)
     print(f"  tus (auth, offsets, sha256 verify, blob store): {tus_best:6.1f} / {tus_median:6.1f} MB/s")

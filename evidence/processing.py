@@ -50,6 +50,12 @@ def inspect(config: EvidenceConfig, item: Item) -> Inspection:
     return Inspection(media={"size": path.stat().st_size})
 
 
+def _inspect_and_store(config: EvidenceConfig, item: Item) -> tuple[Inspection, str | None]:
+    """Inspect the item and store its derived file durably (one trip to a worker thread)."""
+    found = inspect(config, item)
+    return found, (config.store.put_bytes(found.derived) if found.derived is not None else None)
+
+
 async def process_item(config: EvidenceConfig, item_id: UUID, record_in: Transactor | None = None) -> bool:
     """Process a verified item once; False when there was nothing to do (not verified yet, or done).
 
@@ -59,10 +65,7 @@ async def process_item(config: EvidenceConfig, item_id: UUID, record_in: Transac
     if row is None or row["state"] != ItemState.VERIFIED.value:
         return False
     item = items.to_item(row)
-    found = await asyncio.to_thread(inspect, config, item)
-    derived_sha = None
-    if found.derived is not None:
-        derived_sha = await asyncio.to_thread(config.store.put_bytes, found.derived)
+    found, derived_sha = await asyncio.to_thread(_inspect_and_store, config, item)
     async with (record_in or config.transaction)():
         current = await repo.get_item(item_id, lock=True)
         if current is None or current["state"] != ItemState.VERIFIED.value:
