@@ -3,10 +3,20 @@
 ``<id>.part`` holds the bytes; ``<id>.offset`` holds how many of them were acknowledged (written
 whole and, when the client sent Upload-Checksum, verified). Bytes past that offset are leftovers of
 a request that died mid-way and are cut off before the next write. The offset is one fixed-width
-record rewritten in place; chunks are not fsynced, because nothing is acknowledged as evidence until the whole
-file is verified and stored durably (the phone keeps its file until then). One writer at a time
-holds an ``flock`` on the part file: every API process on the host (or sharing the upload folder)
-sees it.
+record rewritten in place. One writer at a time holds an ``flock`` on the part file: every API
+process on the host (or sharing the upload folder) sees it.
+
+Durability rule. Chunks are not fsynced (a background ``fdatasync`` every 32 MB only shortens the
+final one): nothing is evidence until the whole file is verified and stored as a blob, which is
+fsynced before its rename and before the transaction that records it, and the phone keeps its
+file until then. A power cut may therefore lose bytes that were acknowledged with 204, and the
+offset record and the part file reach the disk independently. So the offset a resume is given is
+re-derived on every HEAD and PATCH as ``min(recorded offset, size of the part file)``: it never
+exceeds the bytes actually on disk, and the client re-sends from there (tus lets the server's
+offset go back). What was acknowledged and survived is kept; bytes past the recorded offset are
+cut. If a crash left bytes that are wrong rather than missing, the whole-file sha256 at completion
+refuses the upload (422) and nothing becomes evidence. The running whole-file hash lives in memory
+only; after a restart the completion re-reads the file.
 """
 
 from __future__ import annotations
@@ -79,9 +89,13 @@ class UploadFiles:
         return self.part.is_file()
 
     def offset(self) -> int:
-        """Bytes acknowledged so far (0 if the offset file is missing)."""
+        """Bytes acknowledged so far and still in the part file (0 if either file is missing).
+
+        Neither file is fsynced per chunk, so after a power cut the recorded offset may run ahead
+        of the bytes that reached the disk: the part file's size caps it (see the module doc)."""
         try:
-            return int(self.offset_file.read_bytes().strip() or 0)
+            recorded = int(self.offset_file.read_bytes().strip() or 0)
+            return min(recorded, self.part.stat().st_size)
         except (FileNotFoundError, ValueError):
             return 0
 
