@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,8 @@ from api.settings import get_settings
 
 APP_VERSION_HEADER = "x-app-version"
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+# Guards are coroutines: Litestar runs a plain function guard in a worker thread, a hop per request.
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
@@ -69,7 +70,7 @@ def allow(*roles: Role) -> Guard:
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = _caller(connection)
         if principal is not None and principal.role not in allowed:
             raise RoleNotAllowed(f"role {principal.role.value!r} may not use this route (allowed: {names})")
@@ -78,7 +79,7 @@ def allow(*roles: Role) -> Guard:
     return guard
 
 
-def device_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def device_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A guard for routes that only an enrolled collector device may call."""
     principal = _caller(connection)
     if principal is not None and (principal.device_id is None or principal.role is not Role.COLLECTOR):

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
 
 from api.settings import DatabaseSettings
 from sync.rows import get_row, insert_rows
@@ -202,14 +204,99 @@ async def start_engine(settings: DatabaseSettings) -> bool:
             return True
         return False
     prepare_sqlite_file(settings.sqlite_path)
+    _sqlite_reader(settings.sqlite_path).connection()
     return True
 
 
 async def stop_engine() -> None:
-    """Close the PostgreSQL pool if one is open."""
+    """Close the PostgreSQL pool if one is open (and this process's SQLite reader)."""
     engine = get_engine()
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
+    if isinstance(engine, SQLiteEngine):
+        _sqlite_reader(Path(engine.path)).close()
+
+
+class SqliteReader:
+    """This process's one long-lived autocommit connection to the SQLite file, for point reads on
+    the request path (the token lookup of every request).
+
+    Piccolo opens a connection (and a thread) per query on SQLite, which costs milliseconds; an
+    indexed lookup on an open connection costs microseconds, so it runs right on the event loop.
+    Each statement reads the latest commit (no transaction is held between statements). Holding
+    the connection open also spares every write a checkpoint: SQLite checkpoints the WAL when the
+    last connection to the file closes, which is what every Piccolo query did. If the file is
+    replaced (a test starts from a new file), the reader reopens it.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None
+
+    def connection(self) -> sqlite3.Connection:
+        """The open connection to the file as it is now."""
+        stat = os.stat(self.path)
+        identity = (stat.st_dev, stat.st_ino)
+        if self._connection is None or identity != self._identity:
+            self.close()
+            connection = sqlite3.connect(
+                self.path,
+                timeout=1,
+                isolation_level=None,
+                check_same_thread=False,
+                detect_types=sqlite3.PARSE_DECLTYPES,  # Piccolo's converters: UUID, TIMESTAMPTZ, BOOLEAN
+            )
+            connection.row_factory = sqlite3.Row
+            self._connection, self._identity = connection, identity
+        return self._connection
+
+    def fetch_one(self, sql: str, args: list[Any]) -> dict[str, Any] | None:
+        """The first row of a read-only query, or None."""
+        cursor = self.connection().execute(sql, args)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()  # no statement left open: the next one sees the latest commit
+        return None if row is None else dict(zip(row.keys(), tuple(row), strict=True))
+
+    def close(self) -> None:
+        """Close the connection (reopened on next use)."""
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = self._identity = None
+
+
+_readers: dict[Path, SqliteReader] = {}
+
+
+def _sqlite_reader(path: Path) -> SqliteReader:
+    reader = _readers.get(path)
+    if reader is None:
+        reader = _readers[path] = SqliteReader(path)
+    return reader
+
+
+async def fetch_one(template: str, *args: Any) -> dict[str, Any] | None:
+    """Run a small read-only query (``{}`` placeholders) the cheapest way the engine allows.
+
+    For the per-request lookups (tokens): outside a transaction it goes straight to the asyncpg
+    pool (a prepared statement, no query building) or to this process's SQLite reader; inside a
+    transaction it runs on that transaction through Piccolo, so it sees the transaction's writes.
+    Rows are dicts keyed by the selected names.
+    """
+    engine = get_engine()
+    query = QueryString(template, *args)
+    if engine.current_transaction.get() is None:
+        if isinstance(engine, PostgresEngine) and engine.pool is not None:
+            sql, values = query.compile_string("postgres")
+            record = await engine.pool.fetchrow(sql, *values)
+            return None if record is None else dict(record)
+        if isinstance(engine, SQLiteEngine):
+            sql, values = query.compile_string("sqlite")
+            return _sqlite_reader(Path(engine.path)).fetch_one(sql, values)
+    rows = await engine.run_querystring(query)
+    return dict(rows[0]) if rows else None
 
 
 class UnitOfWork:

@@ -1,8 +1,9 @@
 """The baseline of bench/upload.py: a bare ASGI handler that streams each request body to a file.
 
-Same server (uvicorn) and same client loop as the tus run, nothing else: no auth, no database, no
-checksum, no verification. ``PATCH /<name>`` with ``Upload-Offset`` writes the body there; with
-``X-Fsync: 1`` (sent on the last chunk by the durable variant) the file is fsynced before answering."""
+Same server (uvicorn, with the settings of ``fieldvisit serve``: access log, proxy headers) and
+same client loop as the tus run, nothing else: no auth, no database, no checksum, no verification.
+``PATCH /<name>`` with ``Upload-Offset`` writes the body there; with ``X-Fsync: 1`` (sent on the
+last chunk by the durable variant) the file is fsynced before answering."""
 
 from __future__ import annotations
 

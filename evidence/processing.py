@@ -14,7 +14,7 @@ from evidence.kinds import CustodyAction, EvidenceKind, ItemState
 from evidence.media.audio import inspect_recording
 from evidence.media.images import make_photo_thumbnail, normalise_signature
 from evidence.models import Flag, Item
-from evidence.ports import RENDER_AGREEMENT, SERVER, EvidenceConfig
+from evidence.ports import RENDER_AGREEMENT, SERVER, EvidenceConfig, Transactor
 
 ROLE_BY_KIND = {EvidenceKind.PHOTO: "thumbnail", EvidenceKind.SIGNATURE: "normalised"}
 TYPE_BY_ROLE = {"thumbnail": "image/jpeg", "normalised": "image/png"}
@@ -50,17 +50,23 @@ def inspect(config: EvidenceConfig, item: Item) -> Inspection:
     return Inspection(media={"size": path.stat().st_size})
 
 
-async def process_item(config: EvidenceConfig, item_id: UUID) -> bool:
-    """Process a verified item once; False when there was nothing to do (not verified yet, or done)."""
+def _inspect_and_store(config: EvidenceConfig, item: Item) -> tuple[Inspection, str | None]:
+    """Inspect the item and store its derived file durably (one trip to a worker thread)."""
+    found = inspect(config, item)
+    return found, (config.store.put_bytes(found.derived) if found.derived is not None else None)
+
+
+async def process_item(config: EvidenceConfig, item_id: UUID, record_in: Transactor | None = None) -> bool:
+    """Process a verified item once; False when there was nothing to do (not verified yet, or done).
+
+    The result is recorded in one transaction, ``record_in`` if given (a job passes its final
+    transaction, which also marks the job done), else ``config.transaction``."""
     row = await repo.get_item(item_id)
     if row is None or row["state"] != ItemState.VERIFIED.value:
         return False
     item = items.to_item(row)
-    found = await asyncio.to_thread(inspect, config, item)
-    derived_sha = None
-    if found.derived is not None:
-        derived_sha = await asyncio.to_thread(config.store.put_bytes, found.derived)
-    async with config.transaction():
+    found, derived_sha = await asyncio.to_thread(_inspect_and_store, config, item)
+    async with (record_in or config.transaction)():
         current = await repo.get_item(item_id, lock=True)
         if current is None or current["state"] != ItemState.VERIFIED.value:
             return False  # another worker got there first

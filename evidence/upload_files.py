@@ -3,15 +3,26 @@
 ``<id>.part`` holds the bytes; ``<id>.offset`` holds how many of them were acknowledged (written
 whole and, when the client sent Upload-Checksum, verified). Bytes past that offset are leftovers of
 a request that died mid-way and are cut off before the next write. The offset is one fixed-width
-record rewritten in place; chunks are not fsynced, because nothing is acknowledged as evidence until the whole
-file is verified and stored durably (the phone keeps its file until then). One writer at a time
-holds an ``flock`` on the part file: every API process on the host (or sharing the upload folder)
-sees it.
+record rewritten in place. One writer at a time holds an ``flock`` on the part file: every API
+process on the host (or sharing the upload folder) sees it.
+
+Durability rule. Chunks are not fsynced (a background ``fdatasync`` every 32 MB only shortens the
+final one): nothing is evidence until the whole file is verified and stored as a blob, which is
+fsynced before its rename and before the transaction that records it, and the phone keeps its
+file until then. A power cut may therefore lose bytes that were acknowledged with 204, and the
+offset record and the part file reach the disk independently. So the offset a resume is given is
+re-derived on every HEAD and PATCH as ``min(recorded offset, size of the part file)``: it never
+exceeds the bytes actually on disk, and the client re-sends from there (tus lets the server's
+offset go back). What was acknowledged and survived is kept; bytes past the recorded offset are
+cut. If a crash left bytes that are wrong rather than missing, the whole-file sha256 at completion
+refuses the upload (422) and nothing becomes evidence. The running whole-file hash lives in memory
+only; after a restart the completion re-reads the file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import fcntl
 import hashlib
@@ -78,9 +89,13 @@ class UploadFiles:
         return self.part.is_file()
 
     def offset(self) -> int:
-        """Bytes acknowledged so far (0 if the offset file is missing)."""
+        """Bytes acknowledged so far and still in the part file (0 if either file is missing).
+
+        Neither file is fsynced per chunk, so after a power cut the recorded offset may run ahead
+        of the bytes that reached the disk: the part file's size caps it (see the module doc)."""
         try:
-            return int(self.offset_file.read_bytes().strip() or 0)
+            recorded = int(self.offset_file.read_bytes().strip() or 0)
+            return min(recorded, self.part.stat().st_size)
         except (FileNotFoundError, ValueError):
             return 0
 
@@ -128,25 +143,23 @@ class UploadFiles:
             os.ftruncate(fd, start)
         hasher = checksum.hasher() if checksum is not None else None
         whole = _RUNNING.take(self.upload_id, start)
-        position = start
+        sink = _Sink(fd, start, [h for h in (hasher, whole) if h is not None])
         try:
             async for data in chunks:
-                if position + len(data) > length:
+                if sink.position + len(data) > length:
                     raise UploadExceedsLength(f"the body runs past Upload-Length ({length})")
-                if os.pwrite(fd, data, position) != len(data):
-                    raise OSError(f"short write to {self.part}")
-                position += len(data)
-                if hasher is not None:
-                    hasher.update(data)
-                if whole is not None:
-                    whole.update(data)
+                await sink.add(data)
+            await sink.drain()
         except ChunkInterrupted:
-            position = start if hasher is not None else position
+            sink.drain_now()
+            position = start if hasher is not None else sink.position
             self._acknowledge(fd, position, whole if hasher is None else None)
             raise ChunkInterrupted(position - start) from None
         except BaseException:
+            sink.settle()  # no write of this request may land after the cut below
             self._acknowledge(fd, start, None)
             raise
+        position = sink.position
         if checksum is not None and hasher is not None and hasher.digest() != checksum.digest:
             self._acknowledge(fd, start, None)
             raise UploadChecksumMismatch(f"the {checksum.algorithm} of this chunk does not match Upload-Checksum")
@@ -177,6 +190,78 @@ class UploadFiles:
 
 
 SYNC_EVERY = 32 * 1024 * 1024
+BATCH = 256 * 1024
+_WRITERS = concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="upload-writer")
+
+
+class _Sink:
+    """Writes a request body's pieces at their offsets and feeds the hashes, in a worker thread.
+
+    While the event loop receives the next pieces, a thread writes and hashes the previous batch
+    (``pwrite`` and hashlib release the GIL): the loop only receives. One batch in flight at a time,
+    so the hashes see the bytes in order and memory stays at two batches."""
+
+    def __init__(self, fd: int, start: int, hashers: list[Any]) -> None:
+        self.fd = fd
+        self.position = start  # end of the bytes received (written once drained)
+        self._hashers = hashers
+        self._batch: list[bytes] = []
+        self._batch_start = start
+        self._batch_size = 0
+        self._in_flight: concurrent.futures.Future[None] | None = None
+
+    async def add(self, data: bytes) -> None:
+        """Take a piece; hand a full batch to the worker once the previous one is done."""
+        self._batch.append(data)
+        self._batch_size += len(data)
+        self.position += len(data)
+        if self._batch_size >= BATCH:
+            await self._settle_in_flight()
+            pieces, at = self._batch, self._batch_start
+            self._batch, self._batch_start, self._batch_size = [], self.position, 0
+            self._in_flight = _WRITERS.submit(self._write, pieces, at)
+
+    async def drain(self) -> None:
+        """Every piece taken so far is written and hashed (errors raised here)."""
+        await self._settle_in_flight()
+        self._write_rest()
+
+    def _write_rest(self) -> None:
+        pieces, at = self._batch, self._batch_start
+        self._batch, self._batch_start, self._batch_size = [], self.position, 0
+        if pieces:
+            self._write(pieces, at)
+
+    def settle(self) -> None:
+        """Block until the worker is done with its batch (errors ignored): for the error path, where
+        the request may be cancelled and must not let the lock go while a write is still coming."""
+        if self._in_flight is not None:
+            concurrent.futures.wait([self._in_flight])
+            self._in_flight = None
+
+    def drain_now(self) -> None:
+        """:meth:`drain`, blocking (at most a batch's work): for the error paths."""
+        if self._in_flight is not None:
+            in_flight = self._in_flight
+            concurrent.futures.wait([in_flight])
+            self._in_flight = None
+            in_flight.result()
+        self._write_rest()
+
+    async def _settle_in_flight(self) -> None:
+        if self._in_flight is not None:
+            await asyncio.wrap_future(self._in_flight)  # cancelled: still in flight, settle() waits
+            self._in_flight = None
+
+    def _write(self, pieces: list[bytes], at: int) -> None:
+        for data in pieces:
+            if os.pwrite(self.fd, data, at) != len(data):
+                raise OSError("short write to an upload's part file")
+            at += len(data)
+            for hasher in self._hashers:
+                hasher.update(data)
+
+
 OFFSET_WIDTH = 20
 _BACKGROUND: set[asyncio.Future[None]] = set()
 

@@ -16,7 +16,7 @@ from evidence.ports import BUILD_EXPORT, PROCESS_ITEM, RENDER_AGREEMENT
 
 async def process_item(ctx: JobContext, item_id: str) -> None:
     """evidence.process_item: inspect a verified item's bytes, make its derived file, flag what is doubtful."""
-    await processing.process_item(evidence_config(), UUID(item_id))
+    await processing.process_item(evidence_config(), UUID(item_id), record_in=ctx.final_transaction)
 
 
 async def render_agreement(ctx: JobContext, agreement_id: str) -> None:

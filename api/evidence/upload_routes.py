@@ -199,6 +199,7 @@ class UploadController(Controller):
     path = "/v1/uploads"
     tags = ["evidence"]
     middleware = [tus_resumable_header]
+    opt = {"skip_compression": True}  # tus answers have no body: no gzip stream per chunk
 
     @head(
         "/{upload_id:uuid}", guards=[device_only], responses=errors(TusVersionUnsupported, UploadNotFound, UploadGone)

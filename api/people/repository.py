@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from api.db import fetch_one
 from api.people.tables import Device, EnrolmentCode, StaffToken, Team, User
 
 Row = dict[str, Any]
@@ -125,35 +126,31 @@ async def revoke_staff_token(token_id: UUID, at: datetime) -> None:
     )
 
 
-_PRINCIPAL_COLUMNS_STAFF = (
-    StaffToken.id,
-    StaffToken.revoked_at,
-    StaffToken.user.id,
-    StaffToken.user.username,
-    StaffToken.user.role,
-    StaffToken.user.team,
-    StaffToken.user.active,
+# The token lookups run on every request: plain SQL through ``fetch_one`` (no query building, a
+# prepared statement on PostgreSQL, the process's open connection on SQLite), still one read of the
+# database per request, so a revocation or a deactivation takes effect on the next request.
+_STAFF_BY_HASH_SQL = (
+    'SELECT t."id" AS "id", t."revoked_at" AS "revoked_at", u."id" AS "user.id", '
+    'u."username" AS "user.username", u."role" AS "user.role", u."team" AS "user.team", '
+    'u."active" AS "user.active" '
+    'FROM "staff_token" t JOIN "app_user" u ON u."id" = t."user" WHERE t."token_hash" = {}'
+)
+_DEVICE_BY_HASH_SQL = (
+    'SELECT d."id" AS "id", d."revoked_at" AS "revoked_at", d."last_seen_at" AS "last_seen_at", '
+    'd."app_version" AS "app_version", u."id" AS "user.id", u."username" AS "user.username", '
+    'u."role" AS "user.role", u."team" AS "user.team", u."active" AS "user.active" '
+    'FROM "device" d JOIN "app_user" u ON u."id" = d."user" WHERE d."token_hash" = {}'
 )
 
 
 async def find_staff_token(token_hash: str) -> Row | None:
     """A staff token and its user, by the token's hash."""
-    return await StaffToken.select(*_PRINCIPAL_COLUMNS_STAFF).where(StaffToken.token_hash == token_hash).first()
-
-
-# Every device request authenticates: the query is written once as SQL (Piccolo's builder, with its
-# join, cost more CPU per request than the database did).
-_DEVICE_BY_HASH_SQL = (
-    'SELECT d.id, d.revoked_at, d.last_seen_at, d.app_version, u.id AS "user.id", '
-    'u.username AS "user.username", u.role AS "user.role", u.team AS "user.team", u.active AS "user.active" '
-    'FROM device d JOIN app_user u ON u.id = d."user" WHERE d.token_hash = {} LIMIT 1'
-)
+    return await fetch_one(_STAFF_BY_HASH_SQL, token_hash)
 
 
 async def find_device_token(token_hash: str) -> Row | None:
     """A device and its user, by the device token's hash."""
-    rows = await Device.raw(_DEVICE_BY_HASH_SQL, token_hash)
-    return rows[0] if rows else None
+    return await fetch_one(_DEVICE_BY_HASH_SQL, token_hash)
 
 
 async def create_enrolment_code(code_hash: str, user_id: UUID, issued_by: UUID | None, expires_at: datetime) -> Row:

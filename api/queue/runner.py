@@ -92,12 +92,26 @@ class JobContext:
     settings: Settings
     job_id: int | None
     attempt: int
+    finished: bool = False  # the job's final transaction marked it done
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
         """Open the job's own write transaction."""
         async with write_transaction() as uow:
             yield uow
+
+    @asynccontextmanager
+    async def final_transaction(self) -> AsyncIterator[UnitOfWork]:
+        """The job's last write transaction: it also marks the outbox row done, so the runner
+        needs no transaction of its own afterwards. Only for the last thing a job does; if the job
+        still raises after it, the runner records the failure over it and the job runs again."""
+        async with write_transaction() as uow:
+            yield uow
+            if self.job_id is not None:
+                await Job.update({Job.state: "done", Job.updated_at: _now()}).where(
+                    (Job.id == self.job_id) & (Job.state == "running")
+                )
+        self.finished = self.job_id is not None
 
     async def defer(self, name: str, *args: JobArg) -> int:
         """Defer a follow-up job inside the job's open transaction."""
@@ -117,9 +131,19 @@ def backoff_s(attempt: int, base_s: float = 2.0, cap_s: float = 300.0) -> float:
     return float(min(cap_s, base_s * (2 ** max(0, attempt - 1))))
 
 
-async def _claim(job_id: int, stale_after_s: float) -> dict[str, Any] | None:
+async def _claim(job_id: int, stale_after_s: float) -> dict[str, Any] | str | None:
+    """Mark the job running (the job's name, args and attempt) in one transaction. None if it is not
+    there or not due; the name alone if no such job is registered. A job still "running" whose
+    heartbeat is older than ``stale_after_s`` belongs to a worker that died: it is taken over."""
     now = _now()
     async with write_transaction():
+        found = await Job.select(Job.name).where(Job.id == job_id).first()
+        if found is None:
+            return None
+        try:
+            get_job(str(found["name"]))
+        except UnknownJob:
+            return str(found["name"])
         rows = (
             await Job.update({Job.state: "running", Job.attempts: Job.attempts + 1, Job.updated_at: now})
             .where(
@@ -147,19 +171,14 @@ async def _finish(job_id: int, state: str, error: str = "", run_after: datetime 
 async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
     """Claim an outbox job, run it, record the outcome. Never raises for a job's own failure."""
     settings = settings or get_settings()
-    found = await Job.select(Job.name).where(Job.id == job_id).first()
-    if found is None:
-        return RunResult(Outcome.SKIPPED)
-    try:
-        spec = get_job(str(found["name"]))
-    except UnknownJob:
-        await _finish(job_id, "failed", f"no job named {found['name']!r} is registered")
-        log.error("job %s: unknown job name %r", job_id, found["name"])
-        return RunResult(Outcome.FAILED)
-    # A job still "running" whose heartbeat stopped belongs to a worker that died: take it over.
-    row = await _claim(job_id, stale_after_s=settings.queue.stale_after_s)
+    row = await _claim(job_id, settings.queue.stale_after_s)
     if row is None:
         return RunResult(Outcome.SKIPPED)
+    if isinstance(row, str):
+        await _finish(job_id, "failed", f"no job named {row!r} is registered")
+        log.error("job %s: unknown job name %r", job_id, row)
+        return RunResult(Outcome.FAILED)
+    spec = get_job(str(row["name"]))
     name, args, attempt = spec.name, row["args"], int(row["attempts"])
     args = json_value(args, [])
     context = JobContext(settings=settings, job_id=job_id, attempt=attempt)
@@ -179,7 +198,8 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
     finally:
         heartbeat.cancel()
         await asyncio.gather(heartbeat, return_exceptions=True)
-    await _finish(job_id, "done")
+    if not context.finished:
+        await _finish(job_id, "done")
     return RunResult(Outcome.DONE)
 
 

@@ -8,6 +8,7 @@ from arq.connections import RedisSettings, create_pool
 
 from api.db import write_transaction
 from api.queue import runner
+from api.queue.registry import JobSpec, register
 from api.queue.tables import Job
 from api.settings import get_settings
 from tests import probes
@@ -119,3 +120,26 @@ async def test_job_left_running_by_a_dead_worker_is_taken_over_and_a_beating_one
     assert probes.RAN == ["abandoned"]
     assert await Job.select(Job.state, Job.attempts).where(Job.id == dead).first() == {"state": "done", "attempts": 2}
     assert await Job.select(Job.state).where(Job.id == alive).first() == {"state": "running"}
+
+
+async def _finishes_in_its_own_transaction(ctx: runner.JobContext, fail_after: str) -> None:
+    async with ctx.final_transaction():
+        row = await Job.select(Job.state).where(Job.id == ctx.job_id).first()
+        assert row == {"state": "running"}  # still running inside it: done only with the commit
+    row = await Job.select(Job.state).where(Job.id == ctx.job_id).first()
+    assert row == {"state": "done"}  # committed with the job's own writes, before the runner looks
+    if fail_after == "yes":
+        raise RuntimeError("failed after its final transaction")
+
+
+register(JobSpec(name="test.final_transaction", fn=_finishes_in_its_own_transaction))
+
+
+@pytest.mark.parametrize(("fail_after", "state"), [("no", "done"), ("yes", "pending")])
+async def test_job_final_transaction_marks_it_done_unless_it_fails_afterwards(db, fail_after, state):
+    async with write_transaction():
+        job_id = await runner.defer("test.final_transaction", fail_after)
+    result = await runner.run_job(job_id)
+    assert result.outcome is (runner.Outcome.DONE if state == "done" else runner.Outcome.RETRY)
+    row = await Job.select(Job.state, Job.attempts).where(Job.id == job_id).first()
+    assert row == {"state": state, "attempts": 1}  # a failure afterwards wins: the job runs again

@@ -243,3 +243,25 @@ async def test_a_second_writer_on_the_same_upload_gets_423(client: httpx.AsyncCl
     assert busy.status_code == 423
     assert busy.json()["code"] == "423.70"
     assert (await tus_patch(client, field, location, 0, data)).status_code == 204
+
+
+async def test_after_a_power_cut_the_offset_never_runs_ahead_of_the_bytes_on_disk(client: httpx.AsyncClient):
+    from api.evidence.config import evidence_config
+    from evidence.upload_files import UploadFiles
+
+    field = await make_field()
+    data = os.urandom(300_000)
+    item = await declare(client, field, data, "document")
+    location = (await tus_create(client, field, str(item["id"]), sha256(data), len(data), "document")).headers[
+        "location"
+    ]
+    assert (await tus_patch(client, field, location, 0, data[:200_000])).status_code == 204
+    files = UploadFiles(evidence_config().upload_dir, uuid.UUID(location.rsplit("/", 1)[1]))
+    os.truncate(files.part, 150_000)  # the offset record reached the disk, the last 50,000 bytes did not
+    head = await client.head(location, headers={**field.collector.headers, **TUS})
+    assert head.headers["upload-offset"] == "150000"
+    rest = await tus_patch(client, field, location, 150_000, data[150_000:])
+    assert rest.status_code == 204, rest.text
+    assert rest.headers["upload-offset"] == str(len(data))
+    original = await client.get(f"/v1/evidence/items/{item['id']}/original", headers=field.legal.headers)
+    assert original.content == data
