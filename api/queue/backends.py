@@ -17,12 +17,13 @@ log = logging.getLogger(__name__)
 ARQ_FUNCTION = "fieldvisit.run_job"
 
 
-def arq_job_id(job_id: int, attempt: int | None = None, *, takeover: bool = False) -> str:
+def arq_job_id(job_id: int, attempt: int | None = None, *, tag: str | None = None) -> str:
     """Redis-side id of an outbox job (per retry attempt, so a retry never collides with its parent;
-    a takeover never collides with the arq job of the worker that died, which arq keeps for an hour)."""
-    if attempt is None:
-        return f"fv-job-{job_id}"
-    return f"fv-job-{job_id}-{'t' if takeover else 'r'}{attempt}"
+    a redelivery is tagged, so it never collides with the arq job of a worker that died, which arq
+    keeps locked for the longest job timeout)."""
+    if tag is not None:
+        return f"fv-job-{job_id}-{tag}"
+    return f"fv-job-{job_id}" if attempt is None else f"fv-job-{job_id}-r{attempt}"
 
 
 class ArqBackend:
@@ -41,10 +42,10 @@ class ArqBackend:
         for job_id in job_ids:
             await self.redis.enqueue_job(ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id), _defer_by=delay_s or None)
 
-    async def take_over(self, jobs: list[tuple[int, int]]) -> None:
-        """Enqueue each abandoned job once per attempt it was abandoned at."""
-        for job_id, attempts in jobs:
-            await self.redis.enqueue_job(ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id, attempts, takeover=True))
+    async def redeliver(self, jobs: list[tuple[int, str]]) -> None:
+        """Enqueue each job under its tagged id (arq ignores an id already queued)."""
+        for job_id, tag in jobs:
+            await self.redis.enqueue_job(ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id, tag=tag))
 
     async def close(self) -> None:
         """Close the Redis pool."""
@@ -64,8 +65,8 @@ class InlineBackend:
         for job_id in job_ids:
             self._spawn(job_id, delay_s)
 
-    async def take_over(self, jobs: list[tuple[int, int]]) -> None:
-        """Run again jobs a previous run of this process left running."""
+    async def redeliver(self, jobs: list[tuple[int, str]]) -> None:
+        """Run again jobs a previous run of this process left behind."""
         for job_id, _ in jobs:
             self._spawn(job_id, 0.0)
 

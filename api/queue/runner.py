@@ -26,8 +26,9 @@ class Dispatcher(Protocol):
 
     async def dispatch(self, job_ids: list[int], *, delay_s: float = 0.0) -> None: ...
 
-    async def take_over(self, jobs: list[tuple[int, int]]) -> None:
-        """Run again jobs (id, attempts so far) whose worker died while running them."""
+    async def redeliver(self, jobs: list[tuple[int, str]]) -> None:
+        """Hand over again jobs whose earlier delivery went to a worker that died; each (id, tag)
+        names a delivery of its own, so it cannot be mistaken for the dead one."""
 
 
 class NoTransactionForJob(RuntimeError):
@@ -231,15 +232,30 @@ async def list_due(limit: int = 500, min_age_s: float = 0.0) -> list[int]:
     return [int(r["id"]) for r in pending]
 
 
-async def list_abandoned(stale_after_s: float, limit: int = 500) -> list[tuple[int, int]]:
-    """Jobs (id, attempts) marked running whose heartbeat stopped: their worker died mid-job."""
-    rows = (
+async def list_abandoned(stale_after_s: float, limit: int = 500) -> list[tuple[int, str]]:
+    """Deliveries to make again, as (id, tag): jobs marked running whose heartbeat stopped (their worker
+    died mid-job), and jobs still pending long after their time (the worker that took them off the
+    queue died before it could claim them, and the queue keeps that delivery locked for an hour).
+
+    A stuck pending job is touched, so it is delivered again at most once per ``stale_after_s``; if it
+    was only waiting behind a backlog, the extra delivery finds it claimed and does nothing."""
+    now = _now()
+    stale = now - timedelta(seconds=stale_after_s)
+    running = (
         await Job.select(Job.id, Job.attempts)
-        .where((Job.state == "running") & (Job.updated_at <= _now() - timedelta(seconds=stale_after_s)))
+        .where((Job.state == "running") & (Job.updated_at <= stale))
         .order_by(Job.id)
         .limit(limit)
     )
-    return [(int(r["id"]), int(r["attempts"])) for r in rows]
+    found = [(int(r["id"]), f"t{r['attempts']}") for r in running]
+    async with write_transaction():
+        stuck = (
+            await Job.update({Job.updated_at: now})
+            .where((Job.state == "pending") & (Job.run_after <= stale) & (Job.updated_at <= stale))
+            .returning(Job.id)
+        )
+    found += [(int(r["id"]), f"p{int(now.timestamp())}") for r in stuck[:limit]]
+    return found
 
 
 async def sweep(min_age_s: float, settings: Settings | None = None) -> int:
@@ -255,6 +271,6 @@ async def sweep(min_age_s: float, settings: Settings | None = None) -> int:
         await dispatcher.dispatch(ids)
     abandoned = await list_abandoned(settings.queue.stale_after_s)
     if abandoned:
-        log.warning("sweeper taking over %d job(s) whose worker stopped beating", len(abandoned))
-        await dispatcher.take_over(abandoned)
+        log.warning("sweeper taking over %d job(s) whose worker died", len(abandoned))
+        await dispatcher.redeliver(abandoned)
     return len(ids) + len(abandoned)

@@ -112,6 +112,7 @@ async def _run_until_stopped(settings: Settings) -> None:
     delay = 1.0
     while not stopping.is_set():
         worker = build_worker(settings, handle_signals=False)
+        started = loop.time()
         running = asyncio.create_task(worker.async_run())
         stop = asyncio.create_task(stopping.wait())
         await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -126,6 +127,8 @@ async def _run_until_stopped(settings: Settings) -> None:
         if not isinstance(error, REDIS_UNREACHABLE):
             await _close(worker)
             raise error
+        if loop.time() - started > 60:  # it was up for a while: a new outage, not the same one
+            delay = 1.0
         log.warning("Redis is unreachable (%s); the worker starts again in %.0f s", error, delay)
         await asyncio.gather(*worker.tasks.values(), return_exceptions=True)  # jobs in flight finish
         await _close(worker)

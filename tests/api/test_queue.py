@@ -114,7 +114,7 @@ async def test_job_left_running_by_a_dead_worker_is_taken_over_and_a_beating_one
     await Job.update({Job.state: "running", Job.attempts: 1, Job.updated_at: stale}).where(Job.id == dead)
     await Job.update({Job.state: "running", Job.attempts: 1, Job.updated_at: datetime.now(UTC)}).where(Job.id == alive)
 
-    assert await runner.list_abandoned(get_settings().queue.stale_after_s) == [(dead, 1)]
+    assert await runner.list_abandoned(get_settings().queue.stale_after_s) == [(dead, "t1")]
     assert await runner.sweep(min_age_s=0.0) == 1
     await drain_jobs()
     assert probes.RAN == ["abandoned"]
@@ -143,3 +143,37 @@ async def test_job_final_transaction_marks_it_done_unless_it_fails_afterwards(db
     assert result.outcome is (runner.Outcome.DONE if state == "done" else runner.Outcome.RETRY)
     row = await Job.select(Job.state, Job.attempts).where(Job.id == job_id).first()
     assert row == {"state": state, "attempts": 1}  # a failure afterwards wins: the job runs again
+
+
+async def test_job_a_dead_worker_took_off_the_queue_before_claiming_it_is_delivered_again(client, drain_jobs):
+    """arq keeps a delivery locked (in progress) for the longest job timeout, an hour, when the worker
+    that took it dies: re-dispatching the same id does nothing. A job still pending long after its time
+    is delivered again under an id of its own."""
+    from datetime import UTC, datetime, timedelta
+
+    from api.queue.backends import ARQ_FUNCTION, arq_job_id
+
+    probes.RAN.clear()
+    saved = runner.get_dispatcher()
+    runner.set_dispatcher(None)
+    try:
+        async with write_transaction():
+            job_id = await runner.defer("test.record", "swallowed")
+    finally:
+        runner.set_dispatcher(saved)
+    url = get_settings().queue.redis_url
+    if url is not None:  # the delivery a worker took off the queue, then died holding
+        redis = await create_pool(RedisSettings.from_dsn(url))
+        await redis.enqueue_job(ARQ_FUNCTION, job_id, _job_id=arq_job_id(job_id))
+        await redis.zrem("arq:queue", arq_job_id(job_id))
+        await redis.set(f"arq:in-progress:{arq_job_id(job_id)}", b"1", ex=3600)
+        await redis.aclose()
+    long_ago = datetime.now(UTC) - timedelta(seconds=get_settings().queue.stale_after_s + 5)
+    await Job.update({Job.updated_at: long_ago, Job.run_after: long_ago}).where(Job.id == job_id)
+
+    # On Redis the same id again is a no-op: only the tagged delivery can make it run.
+    assert await runner.sweep(min_age_s=0.0) >= 1
+    await drain_jobs()
+    assert probes.RAN == ["swallowed"]
+    assert await Job.select(Job.state, Job.attempts).where(Job.id == job_id).first() == {"state": "done", "attempts": 1}
+    assert await runner.sweep(min_age_s=0.0) == 0

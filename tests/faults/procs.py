@@ -174,10 +174,11 @@ async def pg(query: str, *args: object) -> list[asyncpg.Record]:
 
 
 async def backends_in_transaction(application_name: str) -> list[int]:
-    """Pids of the backends of a process that are inside a transaction right now."""
+    """Pids of the backends of a process that are inside a multi-statement transaction right now
+    (between statements, or running one that is not the transaction's first)."""
     rows = await pg(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND xact_start IS NOT NULL "
-        "AND datname = current_database()",
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database() "
+        "AND (state = 'idle in transaction' OR (state = 'active' AND xact_start < query_start))",
         application_name,
     )
     return [int(r["pid"]) for r in rows]

@@ -37,7 +37,7 @@ async def test_server_killed_mid_push_then_retried_push_loses_and_duplicates_not
         pushing = asyncio.create_task(phone.push(batch_size=40))
         # Strike while a later batch is inside its transaction: one batch acknowledged, the next one open.
         await wait_for(lambda: _acked_some(phone), "the first batch to be acknowledged", every=0.01)
-        await wait_for(lambda: backends_in_transaction(API_APP), "a push transaction to be open", every=0.005)
+        await wait_for(lambda: _push_transaction_open(pushing), "a push transaction to be open", every=0.005)
         acked_before_kill = len(phone.store.results())
         server.kill()
         assert not pushing.done()  # the push was cut off, not finished
@@ -54,6 +54,12 @@ async def test_server_killed_mid_push_then_retried_push_loses_and_duplicates_not
         await drain_jobs()
         await assert_every_job_ran()
         phone.store.close()
+
+
+async def _push_transaction_open(pushing: asyncio.Task[object]) -> bool:
+    if pushing.done():
+        raise AssertionError(f"the push ended before the server was killed: {pushing.result()}")
+    return bool(await backends_in_transaction(API_APP))
 
 
 async def _acked_some(phone: DeviceClient) -> bool:
