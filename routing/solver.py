@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import vroom
-
 from routing.matrix import DurationMatrix
 
 _PROFILE = "car"
@@ -96,6 +94,10 @@ class Solver(Protocol):
 
 
 def _vroom_input(problem: Problem) -> Any:
+    # Imported on first use: pyvroom pulls in pandas, seconds of start-up for every API and worker
+    # process, most of which never plan a route.
+    import vroom
+
     pinned = any(job.vehicle is not None for job in problem.jobs)
     data = vroom.Input()
     data.set_durations_matrix(_PROFILE, problem.durations)
