@@ -20,6 +20,7 @@ from routing.problem import RegionResult, RegionTask, solve_region
 from routing.reasons import unservable
 from routing.regions import make_regions, region_count_limit
 from routing.share import share_collectors
+from routing.solver import load_solver
 from routing.validate import validate
 from routing.windows import Clock, clock_for, shift_interval
 
@@ -66,6 +67,7 @@ def plan_day(
 def solve_all(tasks: list[RegionTask], workers: int) -> list[RegionResult]:
     """Solve regions, largest first so the pool ends together; results in the order of ``tasks``."""
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].stops) * max(1, len(tasks[i].collectors)))
+    load_solver()  # imported here, so forked workers inherit it
     solved = run_all(solve_region, [tasks[i] for i in order], workers)
     by_index = dict(zip(order, solved, strict=True))
     return [by_index[i] for i in range(len(tasks))]
@@ -216,6 +218,7 @@ def rescue(tasks: list[RegionTask], results: list[RegionResult], level: int, wor
     indexes = [i for i, r in enumerate(results) if r.unassigned and tasks[i].collectors]
     if level <= 0 or not indexes:
         return results
+    # A cold solve: a warm start from the region's routes keeps the packing that left the stop out.
     deeper = [replace(tasks[i], exploration_level=max(level, tasks[i].exploration_level), initial={}) for i in indexes]
     results = list(results)
     for i, task, result in zip(indexes, deeper, solve_all(deeper, workers), strict=True):

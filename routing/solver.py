@@ -93,11 +93,17 @@ class Solver(Protocol):
         ...
 
 
-def _vroom_input(problem: Problem) -> Any:
-    # Imported on first use: pyvroom pulls in pandas, seconds of start-up for every API and worker
-    # process, most of which never plan a route.
+def load_solver() -> Any:
+    """Import pyvroom on first use (it pulls in pandas: seconds of start-up for every API and worker
+    process, most of which never plan a route). The planner calls it before forking its workers, so
+    they inherit the import instead of each paying for it."""
     import vroom
 
+    return vroom
+
+
+def _vroom_input(problem: Problem) -> Any:
+    vroom = load_solver()
     pinned = any(job.vehicle is not None for job in problem.jobs)
     data = vroom.Input()
     data.set_durations_matrix(_PROFILE, problem.durations)
