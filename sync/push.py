@@ -3,12 +3,15 @@
 The contract (see ``docs/sync-protocol.md``):
 
 - A mutation id the server has seen returns its first result again (``replay``) and changes nothing.
-  The database enforces it: the mutation log's primary key is the client's id, and the row is written
-  in the same savepoint as the mutation's effects. Two requests racing with the same batch: the second
-  one's insert waits for the first to commit, fails, is rolled back, and answers the stored result.
+  The database enforces it: the mutation log's primary key is the client's id. A push first claims
+  the log rows of its new mutations (one insert that skips ids already taken), applies only the ones
+  it claimed, and writes their results into those rows before it commits. Two requests racing with
+  the same batch: the second one's claim waits for the first to commit, finds the ids taken, and
+  answers the stored results.
 - One bad mutation never blocks the rest: each runs in its own savepoint. A domain refusal (a coded
   4xx error) is stored as ``rejected`` and replays the same way. An unexpected failure is answered
-  as a *retryable* rejection and is not stored, so the device keeps the mutation and pushes it again.
+  as a *retryable* rejection and its claim is dropped, so the device keeps the mutation and pushes
+  it again.
 - Handlers decide merges and conflicts; a conflict is stored with both sides for human review.
 
 The engine knows nothing of visits or outcomes: the application registers a handler per type.
@@ -39,10 +42,12 @@ from sync.protocol import (
     PushResponse,
     Status,
 )
-from sync.rows import insert_rows
+from sync.rows import delete_many, insert_new, update_many
 from sync.tables import SyncConflict, SyncMutation
 
 log = logging.getLogger(__name__)
+
+PENDING = "pending"  # a log row claimed by a push in progress (never visible once it commits)
 
 
 @dataclass(frozen=True)
@@ -132,9 +137,9 @@ async def _stored(ids: list[UUID]) -> dict[UUID, MutationResult]:
     return found
 
 
-async def _store(actor: Actor, mutation: MutationIn, result: MutationResult, protocol: int) -> None:
+def _log_row(actor: Actor, mutation: MutationIn, protocol: int) -> dict[str, Any]:
     location = mutation.location
-    row = {
+    return {
         "id": mutation.id,
         "device_id": actor.device_id,
         "user_id": actor.user_id,
@@ -150,11 +155,25 @@ async def _store(actor: Actor, mutation: MutationIn, result: MutationResult, pro
         "accuracy_m": location.accuracy_m if location else None,
         "mock_location": bool(location and location.mock),
         "protocol": protocol,
-        "status": result.status.value,
-        "result": msgspec.json.encode(result).decode(),
-        "conflict_id": result.conflict_id,
+        "status": PENDING,
+        "result": "{}",
     }
-    await insert_rows(SyncMutation, [row])
+
+
+async def _claim(actor: Actor, mutations: list[MutationIn], protocol: int) -> set[UUID]:
+    """Write the log rows of the batch's new mutations before applying any (one statement); the ids
+    this request now owns. An id a concurrent push of the same batch holds waits for it: taken if it
+    commits, ours if it rolls back."""
+    return await insert_new(SyncMutation, [_log_row(actor, m, protocol) for m in mutations])
+
+
+async def _settle(results: list[MutationResult]) -> None:
+    """Write the applied mutations' results into their log rows (one statement); drop the claims of
+    mutations that failed unexpectedly, so the device's retry is applied afresh."""
+    kept = [r for r in results if not (r.error is not None and r.error.retryable)]
+    rows = [(r.id, r.status.value, msgspec.json.encode(r).decode(), r.conflict_id) for r in kept]
+    await update_many(SyncMutation, (SyncMutation.status, SyncMutation.result, SyncMutation.conflict_id), rows)
+    await delete_many(SyncMutation, [r.id for r in results if r.error is not None and r.error.retryable])
 
 
 async def _store_conflict(actor: Actor, mutation: MutationIn, spec: ConflictSpec) -> UUID:
@@ -178,10 +197,10 @@ async def _store_conflict(actor: Actor, mutation: MutationIn, spec: ConflictSpec
     return conflict_id
 
 
-async def _apply(actor: Actor, mutation: MutationIn, handlers: Handlers, protocol: int) -> MutationResult:
+async def _apply(actor: Actor, mutation: MutationIn, handlers: Handlers) -> MutationResult:
     result = await handlers.get(mutation.type)(actor, mutation)
     conflict_id = await _store_conflict(actor, mutation, result.conflict) if result.conflict else None
-    out = MutationResult(
+    return MutationResult(
         id=mutation.id,
         seq=mutation.seq,
         status=result.status,
@@ -190,31 +209,23 @@ async def _apply(actor: Actor, mutation: MutationIn, handlers: Handlers, protoco
         detail=result.detail,
         data=result.data,
     )
-    await _store(actor, mutation, out, protocol)
-    return out
 
 
-async def _one(
-    actor: Actor, mutation: MutationIn, handlers: Handlers, savepoint: Savepoint, protocol: int
-) -> MutationResult:
+async def _one(actor: Actor, mutation: MutationIn, handlers: Handlers, savepoint: Savepoint) -> MutationResult:
     try:
         async with savepoint():
-            return await _apply(actor, mutation, handlers, protocol)
+            return await _apply(actor, mutation, handlers)
     except Exception as exc:
-        stored = await _stored([mutation.id])
-        if mutation.id in stored:  # a concurrent push of the same mutation committed first
-            return stored[mutation.id]
         coded = _coded(exc)
         if coded is None:
             log.exception("mutation %s (%s) failed unexpectedly; the device will retry it", mutation.id, mutation.type)
-            error = MutationError(
-                error="InternalError", code="500.0", detail="unexpected error; retry later", retryable=True
-            )
-            return MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=error)
-        out = MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=_rejection(exc, coded[0]))
-        async with savepoint():
-            await _store(actor, mutation, out, protocol)
-        return out
+            return _retry_later(mutation)
+        return MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=_rejection(exc, coded[0]))
+
+
+def _retry_later(mutation: MutationIn) -> MutationResult:
+    error = MutationError(error="InternalError", code="500.0", detail="unexpected error; retry later", retryable=True)
+    return MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=error)
 
 
 def check_protocol(version: int) -> int:
@@ -234,13 +245,26 @@ async def push(actor: Actor, request: PushRequest, handlers: Handlers, savepoint
     if len(request.mutations) > MAX_BATCH:
         raise BatchTooLarge(f"at most {MAX_BATCH} mutations per push")
     known = await _stored([m.id for m in request.mutations])
-    results: list[MutationResult] = []
+    fresh: dict[UUID, MutationIn] = {}
     for mutation in request.mutations:
         if mutation.id not in known:
-            known[mutation.id] = await _one(actor, mutation, handlers, savepoint, protocol)
+            fresh.setdefault(mutation.id, mutation)  # an id sent twice in one batch is applied once
+    mine = await _claim(actor, list(fresh.values()), protocol)
+    taken = [i for i in fresh if i not in mine]  # by a concurrent push of the same mutations
+    if taken:
+        known.update(await _stored(taken))
+    results: list[MutationResult] = []
+    settled: list[MutationResult] = []
+    for mutation in request.mutations:
+        if mutation.id in known:
+            results.append(msgspec.structs.replace(known[mutation.id], replay=True))
+        elif mutation.id in mine:
+            known[mutation.id] = await _one(actor, mutation, handlers, savepoint)
             results.append(known[mutation.id])
-            continue
-        results.append(msgspec.structs.replace(known[mutation.id], replay=True))
+            settled.append(known[mutation.id])
+        else:  # held by a push that has not finished (cannot happen after the claim's wait; be safe)
+            results.append(_retry_later(mutation))
+    await _settle(settled)
     now = datetime.now(UTC)
     fixes = [m.location.fix_time or m.device_time for m in request.mutations if m.location is not None]
     await devices.record_push(
