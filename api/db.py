@@ -29,7 +29,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
 from api.settings import DatabaseSettings
-from sync.rows import get_row, insert_rows
+from sync.rows import deferred_mark, deferred_undo, forget_cached, get_row, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -412,10 +412,13 @@ async def savepoint() -> AsyncIterator[None]:
         raise RuntimeError("savepoint() needs an open write_transaction()")
     if not isinstance(transaction, PostgresTransaction):
         point = await transaction.savepoint()
+        mark = deferred_mark(transaction)
         try:
             yield
         except BaseException:
             await point.rollback_to()
+            forget_cached_rows()
+            deferred_undo(transaction, mark)
             raise
         else:
             await point.release()
@@ -427,13 +430,23 @@ async def savepoint() -> AsyncIterator[None]:
     name = chain.open()
     connection = transaction.connection
     await connection.execute(chain.opening_sql(name))
+    mark = deferred_mark(transaction)
     try:
         yield
     except BaseException:
         await connection.execute(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
         chain.pending = None  # any savepoint pending release was inside this one: gone with it
+        forget_cached_rows()  # rows it changed (and their locks) are back as they were
+        deferred_undo(transaction, mark)  # and so are the inserts it deferred or wrote
         raise
     chain.pending = name
+
+
+def forget_cached_rows() -> None:
+    """Forget the rows the current transaction keeps (``get_row(..., cached=True)``)."""
+    transaction = get_engine().current_transaction.get()
+    if transaction is not None:
+        forget_cached(transaction)
 
 
 class _SavepointChain:

@@ -44,7 +44,9 @@ async def append(scope: UUID, entity: str, entity_id: UUID, kind: str, reason: s
 async def append_many(rows: list[tuple[UUID, str, UUID, str, str]]) -> None:
     """Record several changes: (scope, entity, entity_id, kind, reason) each."""
     await insert_rows(
-        SyncChange, [{"scope": s, "entity": e, "entity_id": i, "kind": k, "reason": r} for s, e, i, k, r in rows]
+        SyncChange,
+        [{"scope": s, "entity": e, "entity_id": i, "kind": k, "reason": r} for s, e, i, k, r in rows],
+        deferrable=True,
     )
 
 

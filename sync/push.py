@@ -42,7 +42,7 @@ from sync.protocol import (
     PushResponse,
     Status,
 )
-from sync.rows import delete_many, insert_new, update_many
+from sync.rows import deferred_inserts, delete_many, insert_new, update_many
 from sync.tables import SyncConflict, SyncMutation
 
 log = logging.getLogger(__name__)
@@ -255,15 +255,16 @@ async def push(actor: Actor, request: PushRequest, handlers: Handlers, savepoint
         known.update(await _stored(taken))
     results: list[MutationResult] = []
     settled: list[MutationResult] = []
-    for mutation in request.mutations:
-        if mutation.id in known:
-            results.append(msgspec.structs.replace(known[mutation.id], replay=True))
-        elif mutation.id in mine:
-            known[mutation.id] = await _one(actor, mutation, handlers, savepoint)
-            results.append(known[mutation.id])
-            settled.append(known[mutation.id])
-        else:  # held by a push that has not finished (cannot happen after the claim's wait; be safe)
-            results.append(_retry_later(mutation))
+    async with deferred_inserts(SyncMutation):  # timeline and feed rows: one insert per table
+        for mutation in request.mutations:
+            if mutation.id in known:
+                results.append(msgspec.structs.replace(known[mutation.id], replay=True))
+            elif mutation.id in mine:
+                known[mutation.id] = await _one(actor, mutation, handlers, savepoint)
+                results.append(known[mutation.id])
+                settled.append(known[mutation.id])
+            else:  # held by a push that has not finished (cannot happen after the claim's wait; be safe)
+                results.append(_retry_later(mutation))
     await _settle(settled)
     now = datetime.now(UTC)
     fixes = [m.location.fix_time or m.device_time for m in request.mutations if m.location is not None]

@@ -11,9 +11,12 @@ a query object: ~60 µs a query, a fifth of a sync mutation's CPU). Portable: Po
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import string
-from datetime import date, datetime
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -95,14 +98,77 @@ async def update_row(
     pk = table._meta.primary_key._meta.db_column_name
     sql = f'UPDATE "{table._meta.tablename}" SET {", ".join(names)} WHERE "{pk}" = {{}}{returning}'  # noqa: S608
     rows = await run(table, sql, *args, row_id)
+    copies = _copies(table)
+    copy = copies.get((table, row_id)) if copies else None
+    if copy is not None:
+        copy.update((c._meta.name, _as_read(v)) for c, v in zip(values, args, strict=True))
+        if increment is not None and rows:
+            copy[increment._meta.name] = rows[0][increment._meta.db_column_name]
     return int(rows[0][increment._meta.db_column_name]) if increment is not None and rows else None
 
 
-async def get_row(table: type[Table], row_id: Any, *, for_update: bool = False) -> dict[str, Any] | None:
-    """One row by primary key, every column (row-locked on PostgreSQL when asked)."""
+async def get_row(
+    table: type[Table], row_id: Any, *, for_update: bool = False, cached: bool = False
+) -> dict[str, Any] | None:
+    """One row by primary key, every column (row-locked on PostgreSQL when asked).
+
+    ``cached``: inside a transaction, a row read with ``for_update`` is kept for the rest of the
+    transaction and given again instead of read again (this transaction holds its lock, and
+    ``update_row`` keeps the copy current). For tables whose every write goes through ``update_row``;
+    whoever rolls a savepoint back must drop the copies (``forget_cached``).
+    """
+    copies = _copies(table) if cached else None
+    if copies is not None:
+        found = copies.get((table, row_id))
+        if found is not None:
+            return dict(found)
     lock = for_update and not isinstance(table._meta.db, SQLiteEngine)  # SQLite serialises writers already
     rows = await run(table, _select_by_id_sql(table, lock), row_id)
-    return rows[0] if rows else None
+    if not rows:
+        return None
+    if copies is not None and for_update:
+        copies[(table, row_id)] = dict(rows[0])
+    return rows[0]
+
+
+def _copies(table: type[Table]) -> dict[tuple[type[Table], Any], dict[str, Any]] | None:
+    transaction = table._meta.db.current_transaction.get()
+    return None if transaction is None else of_transaction(transaction).rows
+
+
+def forget_cached(transaction: Any) -> None:
+    """Drop the transaction's cached rows (a savepoint rolled back: its changes and locks are undone)."""
+    state = _states.get()
+    if state is not None and state.transaction is transaction:
+        state.rows.clear()
+
+
+class _State:
+    """What this module keeps for one transaction: cached rows, deferred inserts."""
+
+    __slots__ = ("deferred", "rows", "transaction")
+
+    def __init__(self, transaction: Any) -> None:
+        self.transaction = transaction
+        self.rows: dict[tuple[type[Table], Any], dict[str, Any]] = {}
+        self.deferred: Deferred | None = None
+
+
+_states: ContextVar[_State | None] = ContextVar("fieldvisit_transaction_rows", default=None)
+
+
+def of_transaction(transaction: Any) -> _State:
+    """The state kept for ``transaction`` (Piccolo's transaction objects take no attributes)."""
+    state = _states.get()
+    if state is None or state.transaction is not transaction:
+        state = _State(transaction)
+        _states.set(state)
+    return state
+
+
+def _as_read(value: Any) -> Any:
+    """A written value as the database gives it back (timestamps in UTC)."""
+    return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo is not None else value
 
 
 @functools.cache
@@ -149,11 +215,94 @@ def _insert_sql(table: type[Table], count: int) -> str:
     return f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ' + ", ".join([group] * count)  # noqa: S608
 
 
-async def insert_rows(table: type[Table], rows: list[dict[str, Any]]) -> None:
-    """Insert rows given as ``{column name: value}``; other columns get their defaults, as with ``Table(...)``."""
+async def insert_rows(table: type[Table], rows: list[dict[str, Any]], *, deferrable: bool = False) -> None:
+    """Insert rows given as ``{column name: value}``; other columns get their defaults, as with ``Table(...)``.
+
+    ``deferrable``: inside ``deferred_inserts()`` the rows are checked and converted now but written
+    with the block's other rows of the table, in one statement, when the block ends (or before the
+    table is read: ``flush_deferred``)."""
     if not rows:
         return
-    await run(table, _insert_sql(table, len(rows)), *(value for row in rows for value in _row_values(table, row)))
+    values = [_row_values(table, row) for row in rows]
+    pending = _deferred(table) if deferrable else None
+    if pending is not None:
+        pending.setdefault(table, _Pending()).rows.extend(values)
+        return
+    await _insert_values(table, values)
+
+
+async def _insert_values(table: type[Table], values: list[list[Any]]) -> None:
+    per_statement = max(1, 30_000 // len(_insertable(table)))  # under both databases' parameter limits
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
+        await run(table, _insert_sql(table, len(chunk)), *(value for row in chunk for value in row))
+
+
+class _Pending:
+    """Rows of one table written by a ``deferred_inserts()`` block; those before ``flushed`` are in the database."""
+
+    __slots__ = ("flushed", "rows")
+
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+        self.flushed = 0
+
+
+Deferred = dict[type[Table], _Pending]
+Mark = dict[type[Table], tuple[int, int]]
+
+
+def _deferred(table: type[Table]) -> Deferred | None:
+    transaction = table._meta.db.current_transaction.get()
+    return None if transaction is None else of_transaction(transaction).deferred
+
+
+@contextlib.asynccontextmanager
+async def deferred_inserts(table: type[Table]) -> AsyncIterator[None]:
+    """Collect the deferrable inserts of the transaction that ``table``'s database has open, and
+    write them per table in one statement when the block ends (a sync push: timeline and feed rows)."""
+    transaction = table._meta.db.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("deferred_inserts() needs an open transaction")
+    state = of_transaction(transaction)
+    if state.deferred is not None:  # nested: the outer block writes them
+        yield
+        return
+    state.deferred = {}
+    try:
+        yield
+        await flush_deferred(table, every=True)
+    finally:
+        state.deferred = None
+
+
+async def flush_deferred(table: type[Table], *, every: bool = False) -> None:
+    """Write ``table``'s (or, with ``every``, all tables') deferred rows now: before reading them back."""
+    pending = _deferred(table)
+    if not pending:
+        return
+    for name, rows in list(pending.items()) if every else [(table, pending.get(table))]:
+        if rows is not None and rows.flushed < len(rows.rows):
+            await _insert_values(name, rows.rows[rows.flushed :])
+            rows.flushed = len(rows.rows)
+
+
+def deferred_mark(transaction: Any) -> Mark | None:
+    """Where the transaction's deferred rows stand (taken when a savepoint opens)."""
+    pending = of_transaction(transaction).deferred
+    return None if pending is None else {t: (len(p.rows), p.flushed) for t, p in pending.items()}
+
+
+def deferred_undo(transaction: Any, mark: Mark | None) -> None:
+    """A savepoint rolled back: drop the rows added since ``mark``, and count the rows written to the
+    database inside it (now undone) as not written."""
+    pending = of_transaction(transaction).deferred
+    if pending is None:
+        return
+    for table, rows in pending.items():
+        length, flushed = (mark or {}).get(table, (0, 0))
+        del rows.rows[length:]
+        rows.flushed = min(rows.flushed, flushed)
 
 
 async def insert_new(table: type[Table], rows: list[dict[str, Any]]) -> set[Any]:

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from api.cases.tables import Address, Case, CaseEvent, Visit, VisitEvent, VisitFlag
 from api.db import get_row, insert_rows
 from api.dispatch.visit_states import OPEN
-from sync.rows import list_rows, update_row
+from sync.rows import flush_deferred, list_rows, update_row
 
 Row = dict[str, Any]
 _OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN)  # constant status names
@@ -153,8 +153,9 @@ async def invalidate_address(address_id: UUID, reason: str) -> None:
 
 
 async def get_visit(visit_id: UUID, *, for_update: bool = False) -> Row | None:
-    """A visit by id (row-locked on PostgreSQL when asked, so concurrent changes serialise)."""
-    return await get_row(Visit, visit_id, for_update=for_update)
+    """A visit by id (row-locked on PostgreSQL when asked, so concurrent changes serialise; a visit
+    locked once is not read again in the same transaction: ``update_visit`` is its only writer)."""
+    return await get_row(Visit, visit_id, for_update=for_update, cached=True)
 
 
 async def create_visit(values: Row) -> UUID:
@@ -223,14 +224,17 @@ async def count_visits_of_case(case_id: UUID) -> int:
 async def add_visit_event(
     visit_id: UUID, case_id: UUID, kind: str, actor: UUID | None, device: UUID | None, data: Row
 ) -> None:
-    """Append to a visit's timeline."""
+    """Append to a visit's timeline (deferrable: see ``sync.rows.deferred_inserts``)."""
     await insert_rows(
-        VisitEvent, [{"visit": visit_id, "case": case_id, "kind": kind, "actor": actor, "device": device, "data": data}]
+        VisitEvent,
+        [{"visit": visit_id, "case": case_id, "kind": kind, "actor": actor, "device": device, "data": data}],
+        deferrable=True,
     )
 
 
 async def list_visit_events(*, visit_id: UUID | None = None, case_id: UUID | None = None) -> list[Row]:
     """A visit's or a case's timeline, oldest first."""
+    await flush_deferred(VisitEvent)
     if visit_id is not None and case_id is None:  # every stale-base check of a sync mutation asks this
         return await list_rows(VisitEvent, "visit = {} ORDER BY id", visit_id)
     query = VisitEvent.select().order_by(VisitEvent.id)
