@@ -45,12 +45,16 @@ async def test_a_rolled_back_savepoint_undoes_its_deferred_rows_and_rewrites_the
     before = await _kinds(visit["id"])
     async with write_transaction(), deferred_inserts(VisitEvent):
         await cases_repo.add_visit_event(visit["id"], visit["case"], "kept-1", None, None, {})
-        with pytest.raises(Refused):
+
+        async def refused() -> None:
             async with savepoint():
                 await cases_repo.add_visit_event(visit["id"], visit["case"], "undone", None, None, {})
                 await flush_deferred(VisitEvent)  # kept-1 and undone reach the database inside the savepoint
                 assert (await _kinds(visit["id"]))[len(before) :] == ["kept-1", "undone"]
                 raise Refused
+
+        with pytest.raises(Refused):
+            await refused()
         async with savepoint():
             await cases_repo.add_visit_event(visit["id"], visit["case"], "kept-2", None, None, {})
     assert (await _kinds(visit["id"]))[len(before) :] == ["kept-1", "kept-2"]
@@ -71,13 +75,19 @@ async def test_a_kept_visit_row_follows_its_updates_and_is_forgotten_on_rollback
         assert locked is not None
         version = await cases_repo.update_visit(visit["id"], {Visit.priority: 7})
         again = await cases_repo.get_visit(visit["id"], for_update=True)
-        assert again is not None and (again["priority"], again["version"]) == (7, version)
-        with pytest.raises(Refused):
+        assert again is not None
+        assert (again["priority"], again["version"]) == (7, version)
+
+        async def refused() -> None:
             async with savepoint():
                 await cases_repo.update_visit(visit["id"], {Visit.priority: 99})
                 raise Refused
+
+        with pytest.raises(Refused):
+            await refused()
         after = await cases_repo.get_visit(visit["id"], for_update=True)
-        assert after is not None and (after["priority"], after["version"]) == (7, version)
+        assert after is not None
+        assert (after["priority"], after["version"]) == (7, version)
     stored = await Visit.select(Visit.priority, Visit.version).where(Visit.id == visit["id"]).first()
     assert stored == {"priority": 7, "version": version}
 
@@ -91,9 +101,7 @@ async def test_the_same_batch_pushed_five_times_at_once_is_applied_once(client, 
     for n in range(20):
         phone.enqueue("visit.add_note", visit["id"], {"text": f"note {n}"}, base_version=version)
     body = {"protocol": 1, "mutations": phone.store.pending(100)}
-    answers = await asyncio.gather(
-        *(client.post("/v1/sync/push", json=body, headers=anna.headers) for _ in range(5))
-    )
+    answers = await asyncio.gather(*(client.post("/v1/sync/push", json=body, headers=anna.headers) for _ in range(5)))
     assert [a.status_code for a in answers] == [200] * 5
     results = [a.json()["results"] for a in answers]
     first = [{k: v for k, v in r.items() if k != "replay"} for r in results[0]]
