@@ -131,6 +131,21 @@ async def get_row(
     return rows[0]
 
 
+async def lock_rows(table: type[Table], row_ids: list[Any]) -> None:
+    """Lock many rows by primary key in one query (in key order, so concurrent callers queue rather than
+    deadlock) and keep them for the transaction, as ``get_row(..., for_update=True, cached=True)`` would."""
+    copies = _copies(table)
+    wanted = sorted({i for i in row_ids if copies is None or (table, i) not in copies})
+    if copies is None or not wanted:
+        return
+    pk = table._meta.primary_key._meta.db_column_name
+    placeholders = ", ".join(["{}"] * len(wanted))
+    lock = "" if isinstance(table._meta.db, SQLiteEngine) else " FOR NO KEY UPDATE"
+    sql = f'{_select_sql(table)} WHERE "{pk}" IN ({placeholders}) ORDER BY "{pk}"{lock}'
+    for row in await run(table, sql, *wanted):
+        copies[(table, _key(table, row[pk]))] = row
+
+
 def _copies(table: type[Table]) -> dict[tuple[type[Table], Any], dict[str, Any]] | None:
     transaction = table._meta.db.current_transaction.get()
     return None if transaction is None else of_transaction(transaction).rows

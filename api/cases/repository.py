@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from api.cases.tables import Address, Case, CaseEvent, Visit, VisitEvent, VisitFlag
 from api.db import get_row, insert_rows
 from api.dispatch.visit_states import OPEN
-from sync.rows import flush_deferred, list_rows, update_row
+from sync.rows import flush_deferred, list_rows, lock_rows, update_row
 
 Row = dict[str, Any]
 _OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN)  # constant status names
@@ -156,6 +156,11 @@ async def get_visit(visit_id: UUID, *, for_update: bool = False) -> Row | None:
     """A visit by id (row-locked on PostgreSQL when asked, so concurrent changes serialise; a visit
     locked once is not read again in the same transaction: ``update_visit`` is its only writer)."""
     return await get_row(Visit, visit_id, for_update=for_update, cached=True)
+
+
+async def lock_visits(visit_ids: list[UUID]) -> None:
+    """Lock visits for the rest of the transaction in one query (a sync push locks its batch's targets)."""
+    await lock_rows(Visit, visit_ids)
 
 
 async def create_visit(values: Row) -> UUID:

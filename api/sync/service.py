@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from api.cases import repository as cases_repo
 from api.db import json_value, savepoint
 from api.people import repository as people_repo
 from api.people.roles import Principal, Role
@@ -15,7 +16,7 @@ from api.sync.handlers import HANDLERS
 from sync import changes, conflicts, devices
 from sync import push as engine
 from sync.feed import Cursor
-from sync.protocol import CURRENT, PushRequest, PushResponse, Removal
+from sync.protocol import CURRENT, MAX_BATCH, PushRequest, PushResponse, Removal
 
 Row = dict[str, Any]
 
@@ -101,6 +102,8 @@ async def record_pull(principal: Principal, cursor: str, protocol: int) -> None:
 async def push(principal: Principal, request: PushRequest, app_version: str | None) -> PushResponse:
     """Apply a device's batch of mutations (see ``sync.push``)."""
     assert principal.device_id is not None
+    targets = [m.target for m in request.mutations[:MAX_BATCH] if m.target and m.type.startswith("visit.")]
+    await cases_repo.lock_visits(targets)  # one query instead of one per mutation (ids checked later)
     actor = engine.Actor(
         user_id=principal.user_id, device_id=principal.device_id, principal=principal, app_version=app_version or ""
     )
