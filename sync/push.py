@@ -8,10 +8,10 @@ The contract (see ``docs/sync-protocol.md``):
   it claimed, and writes their results into those rows before it commits. Two requests racing with
   the same batch: the second one's claim waits for the first to commit, finds the ids taken, and
   answers the stored results.
-- One bad mutation never blocks the rest: each runs in its own savepoint. A domain refusal (a coded
-  4xx error) is stored as ``rejected`` and replays the same way. An unexpected failure is answered
-  as a *retryable* rejection and its claim is dropped, so the device keeps the mutation and pushes
-  it again.
+- One bad mutation never blocks the rest: each runs as if in its own savepoint (``_apply_all``).
+  A domain refusal (a coded 4xx error) is stored as ``rejected`` and replays the same way. An
+  unexpected failure is answered as a *retryable* rejection and its claim is dropped, so the device
+  keeps the mutation and pushes it again.
 - Handlers decide merges and conflicts; a conflict is stored with both sides for human review.
 
 The engine knows nothing of visits or outcomes: the application registers a handler per type.
@@ -223,6 +223,30 @@ async def _one(actor: Actor, mutation: MutationIn, handlers: Handlers, savepoint
         return MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=_rejection(exc, coded[0]))
 
 
+GROUP = 20  # mutations applied under one savepoint while none fails
+
+
+async def _apply_all(
+    actor: Actor, mutations: list[MutationIn], handlers: Handlers, savepoint: Savepoint
+) -> dict[UUID, MutationResult]:
+    """Apply mutations in order, each as if in its own savepoint, with one savepoint per group.
+
+    A group runs under one savepoint; if any of its mutations fails, the whole group is rolled back
+    and applied again one savepoint per mutation, so the failure touches only its own mutation. The
+    handlers read everything they decide on from the database, so the second run decides the same
+    (only ids minted in the undone run differ, and nothing of it was ever answered)."""
+    done: dict[UUID, MutationResult] = {}
+    for start in range(0, len(mutations), GROUP):
+        group = mutations[start : start + GROUP]
+        try:
+            async with savepoint():
+                results = [await _apply(actor, m, handlers) for m in group]
+        except Exception:
+            results = [await _one(actor, m, handlers, savepoint) for m in group]
+        done.update((r.id, r) for r in results)
+    return done
+
+
 def _retry_later(mutation: MutationIn) -> MutationResult:
     error = MutationError(error="InternalError", code="500.0", detail="unexpected error; retry later", retryable=True)
     return MutationResult(id=mutation.id, seq=mutation.seq, status=Status.REJECTED, error=error)
@@ -253,19 +277,19 @@ async def push(actor: Actor, request: PushRequest, handlers: Handlers, savepoint
     taken = [i for i in fresh if i not in mine]  # by a concurrent push of the same mutations
     if taken:
         known.update(await _stored(taken))
-    results: list[MutationResult] = []
-    settled: list[MutationResult] = []
+    todo = [m for i, m in fresh.items() if i in mine]
     async with deferred_inserts(SyncMutation):  # timeline and feed rows: one insert per table
-        for mutation in request.mutations:
-            if mutation.id in known:
-                results.append(msgspec.structs.replace(known[mutation.id], replay=True))
-            elif mutation.id in mine:
-                known[mutation.id] = await _one(actor, mutation, handlers, savepoint)
-                results.append(known[mutation.id])
-                settled.append(known[mutation.id])
-            else:  # held by a push that has not finished (cannot happen after the claim's wait; be safe)
-                results.append(_retry_later(mutation))
-    await _settle(settled)
+        applied = await _apply_all(actor, todo, handlers, savepoint)
+    results: list[MutationResult] = []
+    for mutation in request.mutations:
+        if mutation.id in known:
+            results.append(msgspec.structs.replace(known[mutation.id], replay=True))
+        elif mutation.id in applied:
+            results.append(applied[mutation.id])
+            known[mutation.id] = applied[mutation.id]  # the same id again later in the batch replays it
+        else:  # held by a push that has not finished (cannot happen after the claim's wait; be safe)
+            results.append(_retry_later(mutation))
+    await _settle(list(applied.values()))
     now = datetime.now(UTC)
     fixes = [m.location.fix_time or m.device_time for m in request.mutations if m.location is not None]
     await devices.record_push(

@@ -12,7 +12,7 @@ import pytest
 
 from api.cases import repository as cases_repo
 from api.cases.tables import Visit, VisitEvent
-from api.db import savepoint, write_transaction
+from api.db import json_value, savepoint, write_transaction
 from sync.rows import deferred_inserts, flush_deferred
 from sync.tables import SyncMutation
 from tests.api.sync.conftest import near
@@ -114,3 +114,28 @@ async def test_the_same_batch_pushed_five_times_at_once_is_applied_once(client, 
     assert await SyncMutation.count().where(SyncMutation.status == "pending") == 0
     kinds = await _kinds(visit["id"])
     assert (kinds.count("checked_in"), kinds.count("note")) == (1, 20)
+
+
+async def test_a_refused_mutation_inside_a_group_leaves_its_neighbours_applied_once(client, phones):
+    visit, anna = await _visit()
+    stranger_visit, _ = await _visit()
+    phone = phones(anna)
+    await phone.pull()
+    version = phone.store.visits()[str(visit["id"])]["version"]
+    for n in range(30):
+        if n == 7:
+            phone.enqueue("visit.add_note", visit["id"], {"text": ""}, base_version=version)  # invalid payload
+        elif n == 12:
+            phone.enqueue("visit.add_note", stranger_visit["id"], {"text": "not mine"})  # never assigned
+        else:
+            phone.enqueue("visit.add_note", visit["id"], {"text": f"note {n}"}, base_version=version)
+    results = await phone.push(batch_size=100)
+    statuses = [r["status"] for r in results]
+    assert statuses == ["rejected" if n in (7, 12) else "applied" for n in range(30)]
+    assert [results[7]["error"]["code"], results[12]["error"]["code"]] == ["422.51", "403.2"]
+    notes = await VisitEvent.select(VisitEvent.data).where(VisitEvent.visit == visit["id"], VisitEvent.kind == "note")
+    texts = sorted(json_value(row["data"])["text"] for row in notes)
+    assert texts == sorted(f"note {n}" for n in range(30) if n not in (7, 12))  # each once
+    assert await VisitEvent.count().where(VisitEvent.visit == stranger_visit["id"], VisitEvent.kind == "note") == 0
+    stored = await SyncMutation.select(SyncMutation.status).where(SyncMutation.device_id == anna.device_id)
+    assert sorted(r["status"] for r in stored) == ["applied"] * 28 + ["rejected"] * 2
