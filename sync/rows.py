@@ -127,8 +127,25 @@ async def get_row(
     if not rows:
         return None
     if copies is not None and for_update:
-        copies[(table, row_id)] = dict(rows[0])
+        _keep(table, row_id, rows[0])
     return rows[0]
+
+
+def _keep(table: type[Table], row_id: Any, row: dict[str, Any]) -> None:
+    transaction = table._meta.db.current_transaction.get()
+    state = of_transaction(transaction)
+    state.rows[(table, row_id)] = dict(row)
+    state.first.setdefault((table, row_id), dict(row))
+
+
+def as_first_locked(table: type[Table], row_id: Any) -> dict[str, Any] | None:
+    """The row as this transaction first locked it (``lock_rows`` / ``get_row(..., cached=True)``):
+    every change since was made by this transaction. None if it was not kept (or a savepoint rolled
+    back since, which may have released the lock)."""
+    transaction = table._meta.db.current_transaction.get()
+    if transaction is None:
+        return None
+    return of_transaction(transaction).first.get((table, row_id))
 
 
 async def lock_rows(table: type[Table], row_ids: list[Any]) -> None:
@@ -143,7 +160,7 @@ async def lock_rows(table: type[Table], row_ids: list[Any]) -> None:
     lock = "" if isinstance(table._meta.db, SQLiteEngine) else " FOR NO KEY UPDATE"
     sql = f'{_select_sql(table)} WHERE "{pk}" IN ({placeholders}) ORDER BY "{pk}"{lock}'
     for row in await run(table, sql, *wanted):
-        copies[(table, _key(table, row[pk]))] = row
+        _keep(table, _key(table, row[pk]), row)
 
 
 def _copies(table: type[Table]) -> dict[tuple[type[Table], Any], dict[str, Any]] | None:
@@ -156,16 +173,18 @@ def forget_cached(transaction: Any) -> None:
     state = _states.get()
     if state is not None and state.transaction is transaction:
         state.rows.clear()
+        state.first.clear()
 
 
 class _State:
     """What this module keeps for one transaction: cached rows, deferred inserts."""
 
-    __slots__ = ("deferred", "rows", "transaction")
+    __slots__ = ("deferred", "first", "rows", "transaction")
 
     def __init__(self, transaction: Any) -> None:
         self.transaction = transaction
-        self.rows: dict[tuple[type[Table], Any], dict[str, Any]] = {}
+        self.rows: dict[tuple[type[Table], Any], dict[str, Any]] = {}  # as they are now
+        self.first: dict[tuple[type[Table], Any], dict[str, Any]] = {}  # as first locked
         self.deferred: Deferred | None = None
 
 

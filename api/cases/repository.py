@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from api.cases.tables import Address, Case, CaseEvent, Visit, VisitEvent, VisitFlag
 from api.db import get_row, insert_rows
 from api.dispatch.visit_states import OPEN
-from sync.rows import flush_deferred, list_rows, lock_rows, update_row
+from sync.rows import as_first_locked, flush_deferred, list_rows, lock_rows, update_row
 
 Row = dict[str, Any]
 _OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN)  # constant status names
@@ -43,8 +43,9 @@ _CASE_LIST_COLUMNS = (
 
 
 async def get_case(case_id: UUID, *, for_update: bool = False) -> Row | None:
-    """A case by id (locked for update on PostgreSQL when asked; SQLite serialises writers already)."""
-    return await get_row(Case, case_id, for_update=for_update)
+    """A case by id (locked for update on PostgreSQL when asked; SQLite serialises writers already; a
+    case locked once is not read again in the same transaction: ``update_case`` writes it there)."""
+    return await get_row(Case, case_id, for_update=for_update, cached=True)
 
 
 async def list_cases(
@@ -161,6 +162,11 @@ async def get_visit(visit_id: UUID, *, for_update: bool = False) -> Row | None:
 async def lock_visits(visit_ids: list[UUID]) -> None:
     """Lock visits for the rest of the transaction in one query (a sync push locks its batch's targets)."""
     await lock_rows(Visit, visit_ids)
+
+
+def visit_as_first_locked(visit_id: UUID) -> Row | None:
+    """The visit as this transaction first locked it (see ``sync.rows.as_first_locked``)."""
+    return as_first_locked(Visit, visit_id)
 
 
 async def create_visit(values: Row) -> UUID:

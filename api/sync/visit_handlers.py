@@ -92,6 +92,9 @@ async def is_stale(actor: Actor, visit: Row, mutation: MutationIn) -> bool:
     base = mutation.base_version
     if base is None or base >= visit["version"]:
         return False
+    locked = cases_repo.visit_as_first_locked(visit["id"])
+    if locked is not None and locked["version"] <= base:  # every change since base is this push's own
+        return False
     for event in await cases_repo.list_visit_events(visit_id=visit["id"]):
         data = json_value(event["data"], {})
         if int(data.get("version", 0)) > base and event["device"] != actor.device_id:
