@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from asyncpg.pgproto.pgproto import UUID as PgUUID  # the UUIDs asyncpg gives back
 from piccolo.columns.base import Column
 from piccolo.columns.column_types import JSON, JSONB
 from piccolo.columns.defaults.base import Default
@@ -55,7 +56,7 @@ async def run(table: type[Table], template: str, *args: Any) -> list[dict[str, A
     return rows
 
 
-_PLAIN = frozenset({str, int, float, bool, UUID, datetime, date, Decimal, type(None)})
+_PLAIN = frozenset({str, int, float, bool, UUID, PgUUID, datetime, date, Decimal, type(None)})
 
 
 def sql_value(value: Any, column: Column) -> Any:
