@@ -164,6 +164,27 @@ async def lock_rows(table: type[Table], row_ids: list[Any]) -> None:
         _keep(table, _key(table, row[pk]), row)
 
 
+async def keep_rows(table: type[Table], row_ids: list[Any]) -> None:
+    """Read many rows by primary key in one query, unlocked, and keep them for the transaction:
+    ``get_row(..., cached=True)`` then gives them without a query. For rows the transaction reads
+    but rarely sees change (a sync push's addresses); their writes must go through ``update_row``."""
+    copies = _copies(table)
+    wanted = sorted({i for i in row_ids if i is not None and copies is not None and (table, i) not in copies})
+    if copies is None or not wanted:
+        return
+    pk = table._meta.primary_key._meta.db_column_name
+    placeholders = ", ".join(["{}"] * len(wanted))
+    for row in await run(table, f'{_select_sql(table)} WHERE "{pk}" IN ({placeholders})', *wanted):
+        copies[(table, _key(table, row[pk]))] = row
+
+
+def kept_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
+    """A row kept for the current transaction, without a query (None if not kept)."""
+    copies = _copies(table)
+    found = copies.get((table, row_id)) if copies is not None else None
+    return None if found is None else dict(found)
+
+
 def _copies(table: type[Table]) -> dict[tuple[type[Table], Any], dict[str, Any]] | None:
     transaction = table._meta.db.current_transaction.get()
     return None if transaction is None else of_transaction(transaction).rows

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from api.cases.tables import Address, Case, CaseEvent, Visit, VisitEvent, VisitFlag
 from api.db import get_row, insert_rows
 from api.dispatch.visit_states import OPEN
-from sync.rows import as_first_locked, flush_deferred, list_rows, lock_rows, update_row
+from sync.rows import as_first_locked, flush_deferred, keep_rows, kept_row, list_rows, lock_rows, update_row
 
 Row = dict[str, Any]
 _OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN)  # constant status names
@@ -116,8 +116,8 @@ async def get_case_event(event_id: int) -> Row | None:
 
 
 async def get_address(address_id: UUID) -> Row | None:
-    """An address by id."""
-    return await get_row(Address, address_id)
+    """An address by id (as kept by ``lock_visits`` if it was)."""
+    return await get_row(Address, address_id, cached=True)
 
 
 async def list_addresses(case_id: UUID) -> list[Row]:
@@ -145,9 +145,8 @@ async def create_address(
 
 async def invalidate_address(address_id: UUID, reason: str) -> None:
     """Mark an address invalid for good."""
-    await Address.update({Address.valid: False, Address.invalid_reason: reason, Address.invalidated_at: now()}).where(
-        Address.id == address_id
-    )
+    values = {Address.valid: False, Address.invalid_reason: reason, Address.invalidated_at: now()}
+    await update_row(Address, address_id, values)  # keeps a copy kept for the transaction current
 
 
 # --- visits ----------------------------------------------------------------------------------
@@ -160,8 +159,11 @@ async def get_visit(visit_id: UUID, *, for_update: bool = False) -> Row | None:
 
 
 async def lock_visits(visit_ids: list[UUID]) -> None:
-    """Lock visits for the rest of the transaction in one query (a sync push locks its batch's targets)."""
+    """Lock visits for the rest of the transaction in one query and read their addresses in another
+    (a sync push does it for its batch's targets)."""
     await lock_rows(Visit, visit_ids)
+    visits = [kept_row(Visit, v) for v in visit_ids]
+    await keep_rows(Address, [v["address"] for v in visits if v is not None])
 
 
 def visit_as_first_locked(visit_id: UUID) -> Row | None:
