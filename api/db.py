@@ -299,6 +299,24 @@ async def fetch_one(template: str, *args: Any) -> dict[str, Any] | None:
     return dict(rows[0]) if rows else None
 
 
+async def fetch_pg(sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Run a read-only PostgreSQL statement written with asyncpg's ``$n`` placeholders, as it is.
+
+    For the hottest reads (a sync pull): no query building, no conversion of the records to dicts
+    (they are read by column name). Runs on the open transaction's connection if there is one,
+    else straight on the pool.
+    """
+    engine = get_engine()
+    transaction = engine.current_transaction.get()
+    if transaction is not None:
+        rows: list[asyncpg.Record] = await transaction.connection.fetch(sql, *args)
+        return rows
+    if not isinstance(engine, PostgresEngine) or engine.pool is None:
+        raise RuntimeError("fetch_pg needs the PostgreSQL pool")
+    rows = await engine.pool.fetch(sql, *args)
+    return rows
+
+
 class UnitOfWork:
     """What one write transaction did besides its queries: callbacks to run after it commits.
 

@@ -44,7 +44,9 @@ def conflict_view(row: Row) -> schemas.ConflictView:
     )
 
 
-async def _assemble(user_id: UUID, page: changes.Page) -> tuple[list[schemas.VisitAtDoor], list[Removal], list[Row]]:
+async def _assemble(
+    user_id: UUID, page: changes.Page, at_door: door.AtDoor
+) -> tuple[list[schemas.VisitAtDoor], list[Removal], list[Row]]:
     """Turn a page of feed entries into what the phone stores: each changed visit as it is *now*.
 
     The feed says which visits changed; whether the collector still has one is read from the current
@@ -52,11 +54,11 @@ async def _assemble(user_id: UUID, page: changes.Page) -> tuple[list[schemas.Vis
     out of causal order (a transaction's id is taken before it waits for the visit's lock), so trusting
     the kind could leave a phone with a visit it lost; the current state cannot be out of order.
     """
-    touched = [c for c in page.changes if c.entity == "visit"]
-    at_door = await door.visits_at_door([c.entity_id for c in touched])
     visits: list[schemas.VisitAtDoor] = []
     removals: list[Removal] = []
-    for change in touched:
+    for change in page.changes:
+        if change.entity != "visit":
+            continue
         found = at_door.get(change.entity_id)
         if found is not None and user_id in found[1] and found[0].status != "cancelled":
             visits.append(found[0])
@@ -79,8 +81,13 @@ async def pull(principal: Principal, cursor_text: str | None, limit: int, protoc
     """The changes in the collector's scope after the cursor, with what is needed at the door."""
     engine.check_protocol(protocol)
     assert principal.device_id is not None
-    page = await changes.read(principal.user_id, Cursor.decode(cursor_text), limit)
-    visits, removals, resolved = await _assemble(principal.user_id, page)
+    cursor = Cursor.decode(cursor_text)
+    if changes.postgres():  # the page and its visits in one round trip
+        page, at_door = await door.page_at_door(principal.user_id, cursor, limit)
+    else:
+        page = await changes.read(principal.user_id, cursor, limit)
+        at_door = await door.visits_at_door([c.entity_id for c in page.changes if c.entity == "visit"])
+    visits, removals, resolved = await _assemble(principal.user_id, page, at_door)
     return schemas.PullResponse(
         protocol=CURRENT,
         server_time=datetime.now(UTC),
