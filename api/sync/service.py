@@ -10,6 +10,7 @@ from uuid import UUID
 from api.db import json_value, savepoint
 from api.people import repository as people_repo
 from api.people.roles import Principal, Role
+from api.settings import get_settings
 from api.sync import door, schemas
 from api.sync.handlers import HANDLERS
 from sync import changes, conflicts, devices
@@ -99,10 +100,20 @@ async def pull(principal: Principal, cursor_text: str | None, limit: int, protoc
     )
 
 
-async def record_pull(principal: Principal, cursor: str, protocol: int) -> None:
-    """Remember the device's last pull (in its own small write)."""
+def pull_due(principal: Principal, cursor: str, protocol: int) -> bool:
+    """True when this pull is worth writing to device health (see ``record_pull``)."""
     assert principal.device_id is not None
-    await devices.record_pull(principal.device_id, principal.user_id, datetime.now(UTC), cursor, protocol)
+    resolution = get_settings().auth.device_pull_resolution_s
+    return devices.pull_due(principal.device_id, cursor, protocol, resolution)
+
+
+async def record_pull(principal: Principal, cursor: str, protocol: int) -> None:
+    """Remember the device's last pull (in its own small write). Device health is telemetry: while the
+    cursor stays the same, the last pull time is written at most every ``FIELDVISIT_DEVICE_PULL_RESOLUTION``
+    seconds (per API process)."""
+    assert principal.device_id is not None
+    resolution = get_settings().auth.device_pull_resolution_s
+    await devices.record_pull(principal.device_id, principal.user_id, datetime.now(UTC), cursor, protocol, resolution)
 
 
 async def push(principal: Principal, request: PushRequest, app_version: str | None) -> PushResponse:

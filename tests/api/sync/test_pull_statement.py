@@ -1,17 +1,21 @@
-"""On PostgreSQL a pull reads its feed page and the door data of its visits in one statement
-(``api.sync.door.page_at_door``); it must give exactly what the portable path gives
-(``sync.changes.read`` + ``api.sync.door.visits_at_door``, which SQLite runs), page by page."""
+"""What a pull reads and writes. On PostgreSQL it reads its feed page and the door data of its visits in
+one statement (``api.sync.door.page_at_door``), which must give exactly what the portable path gives
+(``sync.changes.read`` + ``api.sync.door.visits_at_door``, which SQLite runs), page by page. Its
+device-health write is coalesced while the cursor stays the same."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from api.people.roles import Role
-from api.sync import door
+from api.settings import get_settings
+from api.sync import door, service
 from sync import changes
 from sync.feed import Cursor
+from sync.tables import DeviceSyncState
 from tests.api.sync.conftest import near
 from tests.builders import make_case, make_collector, make_staff, make_team, make_visit
 
@@ -86,3 +90,41 @@ async def test_one_statement_pull_gives_what_the_portable_path_gives(client, pho
     assert any(c.entity == "conflict" for c in day.changes)
     empty, nothing = await door.page_at_door(anna.user_id, day.cursor, 200)
     assert (empty.changes, empty.cursor, empty.has_more, nothing) == ([], day.cursor, False, {})
+
+
+async def _pull_state(device_id):
+    rows = await DeviceSyncState.select().where(DeviceSyncState.device_id == device_id)
+    return rows[0]["last_pull_at"], rows[0]["cursor"]
+
+
+def _pull_resolution(monkeypatch, seconds: float) -> None:
+    settings = get_settings()
+    changed = msgspec.structs.replace(
+        settings, auth=msgspec.structs.replace(settings.auth, device_pull_resolution_s=seconds)
+    )
+    monkeypatch.setattr(service, "get_settings", lambda: changed)
+
+
+@pytest.mark.embedded
+async def test_device_health_writes_a_new_cursor_at_once_and_the_same_one_at_most_every_resolution(
+    client, phones, monkeypatch
+):
+    team = await make_team()
+    anna = await make_collector(team)
+    case_id, address_id = await make_case(team)
+    await make_visit(case_id, address_id, team, assigned_to=anna.user_id)
+    phone = phones(anna)
+    _pull_resolution(monkeypatch, 3600)
+    await phone.pull()
+    first = await _pull_state(anna.device_id)
+    await phone.pull()  # the same cursor again: telemetry only, not written again within the resolution
+    assert await _pull_state(anna.device_id) == first
+    await make_visit(case_id, address_id, team, assigned_to=anna.user_id)
+    await phone.pull()  # a new cursor is written at once
+    moved = await _pull_state(anna.device_id)
+    assert moved[1] != first[1]
+    assert moved[0] > first[0]
+    _pull_resolution(monkeypatch, 0)
+    await phone.pull()  # past the resolution: the pull time is written again
+    again = await _pull_state(anna.device_id)
+    assert (again[0] > moved[0], again[1]) == (True, moved[1])
