@@ -154,12 +154,20 @@ def make_engine(settings: DatabaseSettings) -> Engine[Any]:
     return SQLiteEngine(path=str(settings.sqlite_path), timeout=settings.sqlite_busy_timeout_s)
 
 
+_engine: Engine[Any] | None = None
+
+
 def get_engine() -> Engine[Any]:
-    """The process-wide engine declared in ``piccolo_conf.py``."""
-    engine = engine_finder()
-    if engine is None:  # pragma: no cover - piccolo_conf always defines DB
-        raise RuntimeError("piccolo_conf.py defines no DB engine")
-    return engine
+    """The process-wide engine declared in ``piccolo_conf.py`` (found once: Piccolo's finder resolves the
+    conf module again on every call, which showed up on the request path; the tables are bound to the
+    same engine when they are defined, so it never changes)."""
+    global _engine
+    if _engine is None:
+        engine = engine_finder()
+        if engine is None:  # pragma: no cover - piccolo_conf always defines DB
+            raise RuntimeError("piccolo_conf.py defines no DB engine")
+        _engine = engine
+    return _engine
 
 
 def is_sqlite() -> bool:
@@ -388,6 +396,18 @@ async def write_transaction() -> AsyncIterator[UnitOfWork]:
     finally:
         _current_uow.reset(token)
     await uow._committed()
+
+
+@asynccontextmanager
+async def single_write() -> AsyncIterator[None]:
+    """For a block that writes with one statement and needs no unit of work: on PostgreSQL the statement
+    is its own transaction (one round trip instead of BEGIN, statement, COMMIT); on SQLite it takes the
+    writer lock like any write transaction. Inside an open transaction the statement joins it."""
+    if isinstance(get_engine(), SQLiteEngine):
+        async with write_transaction():
+            yield
+    else:
+        yield
 
 
 def current_unit_of_work() -> UnitOfWork | None:
