@@ -81,15 +81,16 @@ def collapse(rows: Sequence[Mapping[str, Any]], cursor: Cursor, limit: int) -> P
     rows = rows[:limit]
     latest: dict[tuple[str, UUID], Change] = {}
     for row in rows:  # later rows win: an entity added then removed in one page is a removal
-        entity_id = row["entity_id"]
-        key = (str(row["entity"]), entity_id if isinstance(entity_id, UUID) else UUID(str(entity_id)))
+        entity, entity_id = row["entity"], row["entity_id"]
+        if not isinstance(entity_id, UUID):  # SQLite gives text
+            entity_id = UUID(str(entity_id))
+        key = (entity, entity_id)
         latest.pop(key, None)
-        latest[key] = Change(key[0], key[1], str(row["kind"]), str(row["reason"]))
+        latest[key] = Change(entity, entity_id, row["kind"], row["reason"])
     if rows:
         cursor = Cursor(int(rows[-1]["seq"]))
-    return Page(
-        changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=tuple(int(r["change_id"]) for r in rows)
-    )
+    ids = tuple([int(r["change_id"]) for r in rows])
+    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=ids)
 
 
 async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
