@@ -154,12 +154,20 @@ def make_engine(settings: DatabaseSettings) -> Engine[Any]:
     return SQLiteEngine(path=str(settings.sqlite_path), timeout=settings.sqlite_busy_timeout_s)
 
 
+_engine: Engine[Any] | None = None
+
+
 def get_engine() -> Engine[Any]:
-    """The process-wide engine declared in ``piccolo_conf.py``."""
-    engine = engine_finder()
-    if engine is None:  # pragma: no cover - piccolo_conf always defines DB
-        raise RuntimeError("piccolo_conf.py defines no DB engine")
-    return engine
+    """The process-wide engine declared in ``piccolo_conf.py`` (found once: Piccolo's finder resolves the
+    conf module again on every call, which showed up on the request path; the tables are bound to the
+    same engine when they are defined, so it never changes)."""
+    global _engine
+    if _engine is None:
+        engine = engine_finder()
+        if engine is None:  # pragma: no cover - piccolo_conf always defines DB
+            raise RuntimeError("piccolo_conf.py defines no DB engine")
+        _engine = engine
+    return _engine
 
 
 def is_sqlite() -> bool:
@@ -299,6 +307,24 @@ async def fetch_one(template: str, *args: Any) -> dict[str, Any] | None:
     return dict(rows[0]) if rows else None
 
 
+async def fetch_pg(sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Run a read-only PostgreSQL statement written with asyncpg's ``$n`` placeholders, as it is.
+
+    For the hottest reads (a sync pull): no query building, no conversion of the records to dicts
+    (they are read by column name). Runs on the open transaction's connection if there is one,
+    else straight on the pool.
+    """
+    engine = get_engine()
+    transaction = engine.current_transaction.get()
+    if transaction is not None:
+        rows: list[asyncpg.Record] = await transaction.connection.fetch(sql, *args)
+        return rows
+    if not isinstance(engine, PostgresEngine) or engine.pool is None:
+        raise RuntimeError("fetch_pg needs the PostgreSQL pool")
+    rows = await engine.pool.fetch(sql, *args)
+    return rows
+
+
 class UnitOfWork:
     """What one write transaction did besides its queries: callbacks to run after it commits.
 
@@ -370,6 +396,18 @@ async def write_transaction() -> AsyncIterator[UnitOfWork]:
     finally:
         _current_uow.reset(token)
     await uow._committed()
+
+
+@asynccontextmanager
+async def single_write() -> AsyncIterator[None]:
+    """For a block that writes with one statement and needs no unit of work: on PostgreSQL the statement
+    is its own transaction (one round trip instead of BEGIN, statement, COMMIT); on SQLite it takes the
+    writer lock like any write transaction. Inside an open transaction the statement joins it."""
+    if isinstance(get_engine(), SQLiteEngine):
+        async with write_transaction():
+            yield
+    else:
+        yield
 
 
 def current_unit_of_work() -> UnitOfWork | None:

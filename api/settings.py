@@ -100,6 +100,7 @@ class AuthSettings(msgspec.Struct, frozen=True):
 
     enrolment_ttl_hours: int
     device_seen_resolution_s: int
+    device_pull_resolution_s: float
 
 
 class HttpSettings(msgspec.Struct, frozen=True):
@@ -176,6 +177,7 @@ def load_settings() -> Settings:
         auth=AuthSettings(
             enrolment_ttl_hours=_env_int("ENROLMENT_TTL_HOURS", 24),
             device_seen_resolution_s=_env_int("DEVICE_SEEN_RESOLUTION", 60),
+            device_pull_resolution_s=_env_float("DEVICE_PULL_RESOLUTION", 5.0),
         ),
         http=HttpSettings(
             host=_env("HOST") or "127.0.0.1",
@@ -221,6 +223,11 @@ SETTINGS_DOC: tuple[tuple[str, str, str], ...] = (
     ),
     ("FIELDVISIT_ENROLMENT_TTL_HOURS", "24", "lifetime of a device enrolment code"),
     ("FIELDVISIT_DEVICE_SEEN_RESOLUTION", "60", "seconds between writes of a device's last-seen time"),
+    (
+        "FIELDVISIT_DEVICE_PULL_RESOLUTION",
+        "5",
+        "seconds between writes of a device's last pull time while its cursor stays the same",
+    ),
     ("FIELDVISIT_HOST", "127.0.0.1", "bind address for `fieldvisit serve`"),
     ("FIELDVISIT_PORT", "8000", "port for `fieldvisit serve`"),
     ("FIELDVISIT_MAX_BODY_BYTES", "16777216", "largest request body outside uploads"),

@@ -14,7 +14,8 @@
 Both servers are real processes (``fieldvisit serve`` / uvicorn); the devices are httpx clients in
 --client-procs separate processes (JSON with gzip, as the reference client speaks). On 2 shared cores
 the clients compete with the server for CPU: the report gives each side's CPU seconds so you can see
-which one was the bottleneck. The database is a fresh copy of the seeded template (``bench/sync_field.py``).
+which one was the bottleneck (``ms/pull``: server CPU per answered pull). The database is a fresh
+copy of the seeded template (``bench/sync_field.py``).
 """
 
 from __future__ import annotations
@@ -63,9 +64,10 @@ def day(url: str, token: str, visits: int, repeats: int) -> bytes:
 
 
 def storm_row(name: str, tally: loadgen.Tally, server_cpu: float) -> str:
+    per_pull = server_cpu / tally.count * 1000 if tally.count else float("nan")
     return (
         f"   {name:<26}{tally.rate:>9.0f}{tally.pct(50):>8.1f}{tally.pct(99):>8.1f}{tally.errors:>7}"
-        f"{server_cpu:>9.1f}{tally.client_cpu:>9.1f}"
+        f"{server_cpu:>9.1f}{tally.client_cpu:>9.1f}{per_pull:>10.2f}"
     )
 
 
@@ -103,7 +105,7 @@ def main() -> None:
                 )
                 print(f"   answer: {len(payload):,} bytes of JSON before gzip, served by both sides")
                 print(f"   {'server':<26}{'pulls/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'errors':>7}", end="")
-                print(f"{'srv cpu':>9}{'cli cpu':>9}")
+                print(f"{'srv cpu':>9}{'cli cpu':>9}{'ms/pull':>10}")
                 best: dict[str, tuple[loadgen.Tally, float]] = {}
                 for _ in range(args.rounds):
                     for name, url, pid in (

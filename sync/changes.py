@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -59,8 +60,8 @@ async def _rows(scope: UUID, cursor: Cursor, limit: int) -> list[dict[str, Any]]
     sql, args = window(cursor, postgres=postgres())
     order = order_column(postgres())
     rows: list[dict[str, Any]] = await SyncChange.raw(
-        f"SELECT id, {order} AS seq, entity, entity_id, kind, reason FROM sync_change "  # noqa: S608 - constants
-        f"WHERE scope = {{}} AND {sql} ORDER BY {order} LIMIT {{}}",
+        f"SELECT id AS change_id, {order} AS seq, entity, entity_id, kind, reason "  # noqa: S608 - constants
+        f"FROM sync_change WHERE scope = {{}} AND {sql} ORDER BY {order} LIMIT {{}}",
         scope,
         *args,
         limit + 1,
@@ -75,18 +76,52 @@ async def _unsequenced(scope: UUID) -> bool:
     return bool(rows and rows[0]["pending"])
 
 
-async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
-    """The scope's changes after ``cursor`` (see ``sync.feed``), collapsed per entity."""
-    if postgres() and await _unsequenced(scope):  # a writer died between its commit and its pass
-        await sequence(SyncChange)
-    rows = await _rows(scope, cursor, limit)
+def collapse(rows: Sequence[Mapping[str, Any]], cursor: Cursor, limit: int) -> Page:
+    """A page from feed rows read in order, ``limit + 1`` at most (columns ``change_id``, ``seq``, ``entity``,
+    ``entity_id``, ``kind``, ``reason``): the latest change per entity, the cursor after them, ``has_more``."""
     has_more = len(rows) > limit
     rows = rows[:limit]
     latest: dict[tuple[str, UUID], Change] = {}
     for row in rows:  # later rows win: an entity added then removed in one page is a removal
-        key = (str(row["entity"]), UUID(str(row["entity_id"])))
+        entity, entity_id = row["entity"], row["entity_id"]
+        if not isinstance(entity_id, UUID):  # SQLite gives text
+            entity_id = UUID(str(entity_id))
+        key = (entity, entity_id)
         latest.pop(key, None)
-        latest[key] = Change(key[0], key[1], str(row["kind"]), str(row["reason"]))
+        latest[key] = Change(entity, entity_id, row["kind"], row["reason"])
     if rows:
         cursor = Cursor(int(rows[-1]["seq"]))
-    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=tuple(int(r["id"]) for r in rows))
+    ids = tuple([int(r["change_id"]) for r in rows])
+    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=ids)
+
+
+async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
+    """The scope's changes after ``cursor`` (see ``sync.feed``), collapsed per entity."""
+    if postgres() and await _unsequenced(scope):  # a writer died between its commit and its pass
+        await sequence(SyncChange)
+    return collapse(await _rows(scope, cursor, limit), cursor, limit)
+
+
+# The page as a CTE, for a caller that reads the page together with what it points at in one statement
+# (PostgreSQL only; asyncpg placeholders: $1 the scope, $2 the cursor's number, $3 the limit + 1).
+# ``flag`` is one row saying whether the scope has unnumbered changes: join ``page`` to it (LEFT JOIN ...
+# ON true) so the flag comes back even when the page is empty; see ``read_joined``.
+PG_PAGE_CTES = (
+    "flag AS (SELECT EXISTS (SELECT 1 FROM sync_change WHERE scope = $1 AND seq IS NULL) AS pending), "
+    "page AS (SELECT id AS change_id, seq, entity, entity_id, kind, reason FROM sync_change "
+    "WHERE scope = $1 AND seq > $2 ORDER BY seq LIMIT $3)"
+)
+
+Fetch = Callable[[UUID, int, int], Awaitable[Sequence[Mapping[str, Any]]]]
+
+
+async def read_joined(scope: UUID, cursor: Cursor, limit: int, fetch: Fetch) -> tuple[Page, list[Mapping[str, Any]]]:
+    """Like ``read``, in one round trip, on PostgreSQL: ``fetch(scope, seq, limit + 1)`` runs a statement built
+    on ``PG_PAGE_CTES`` that returns ``flag.pending`` and the page's columns (NULL when the page is empty) in
+    feed order, plus whatever it joins. Returns the page and the fetched rows of the page."""
+    rows = await fetch(scope, cursor.seq, limit + 1)
+    if rows and rows[0]["pending"]:  # a writer died between its commit and its pass: number, then read again
+        await sequence(SyncChange)
+        rows = await fetch(scope, cursor.seq, limit + 1)
+    found = [row for row in rows if row["seq"] is not None]
+    return collapse(found, cursor, limit), found[:limit]

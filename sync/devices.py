@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -48,9 +49,34 @@ _PULLED_SQL = (
 )
 
 
-async def record_pull(device_id: UUID, user_id: UUID, at: datetime, cursor: str, protocol: int) -> None:
-    """A pull was answered."""
+# Device health is telemetry, not accepted data: a device polling with the same cursor need not cost a
+# write per pull. Each process remembers what it last wrote per device (monotonic time, cursor, protocol)
+# and writes again when the cursor or protocol changed or ``resolution_s`` has passed: dispatchers see a
+# new cursor at once and the last pull time at most ``resolution_s`` late. Nothing another process needs
+# is kept here (each process decides for the pulls it answers; every one of them writes the same row).
+_pulls_written: dict[UUID, tuple[float, str, int]] = {}
+_PULLS_REMEMBERED = 100_000  # beyond this, entries older than the resolution are forgotten
+
+
+def pull_due(device_id: UUID, cursor: str, protocol: int, resolution_s: float) -> bool:
+    """True when this pull should be written (see ``record_pull``)."""
+    last = _pulls_written.get(device_id)
+    return last is None or last[1:] != (cursor, protocol) or time.monotonic() - last[0] >= resolution_s
+
+
+async def record_pull(
+    device_id: UUID, user_id: UUID, at: datetime, cursor: str, protocol: int, resolution_s: float = 0.0
+) -> None:
+    """A pull was answered: written unless ``pull_due`` says this process wrote the same cursor less than
+    ``resolution_s`` ago."""
+    if not pull_due(device_id, cursor, protocol, resolution_s):
+        return
     await DeviceSyncState.raw(_PULLED_SQL, device_id, user_id, at, cursor, protocol)
+    now = time.monotonic()
+    if len(_pulls_written) >= _PULLS_REMEMBERED:
+        for key in [k for k, (written, _, _) in _pulls_written.items() if now - written >= resolution_s]:
+            del _pulls_written[key]
+    _pulls_written[device_id] = (now, cursor, protocol)
 
 
 async def states(device_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:

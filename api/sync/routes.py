@@ -11,7 +11,7 @@ from litestar.params import Parameter
 
 from api.auth import APP_VERSION_HEADER, STAFF_MANAGERS, allow, device_only
 from api.cases.errors import CaseNotFound, VisitNotFound
-from api.db import write_transaction
+from api.db import single_write
 from api.errors import NotYourData
 from api.http import Offset, errors, transactional
 from api.people.roles import Principal
@@ -44,8 +44,9 @@ class SyncController(Controller):
         lost with the reason (reassigned, unassigned, cancelled, closed), and resolved conflicts of yours. Keep
         pulling with the returned cursor while ``has_more``. Without a cursor: everything from the beginning."""
         page = await service.pull(principal, cursor, limit, protocol)
-        async with write_transaction():
-            await service.record_pull(principal, page.cursor, protocol)
+        if service.pull_due(principal, page.cursor, protocol):  # device health, coalesced (see record_pull)
+            async with single_write():  # one upsert
+                await service.record_pull(principal, page.cursor, protocol)
         return page
 
     @post("/push", guards=[device_only], status_code=200, responses=errors(ProtocolVersionUnsupported, BatchTooLarge))

@@ -11,6 +11,7 @@ from api.cases import repository as cases_repo
 from api.db import json_value, savepoint
 from api.people import repository as people_repo
 from api.people.roles import Principal, Role
+from api.settings import get_settings
 from api.sync import door, schemas
 from api.sync.handlers import HANDLERS
 from sync import changes, conflicts, devices
@@ -45,7 +46,9 @@ def conflict_view(row: Row) -> schemas.ConflictView:
     )
 
 
-async def _assemble(user_id: UUID, page: changes.Page) -> tuple[list[schemas.VisitAtDoor], list[Removal], list[Row]]:
+async def _assemble(
+    user_id: UUID, page: changes.Page, at_door: door.AtDoor
+) -> tuple[list[schemas.VisitAtDoor], list[Removal], list[Row]]:
     """Turn a page of feed entries into what the phone stores: each changed visit as it is *now*.
 
     The feed says which visits changed; whether the collector still has one is read from the current
@@ -53,11 +56,11 @@ async def _assemble(user_id: UUID, page: changes.Page) -> tuple[list[schemas.Vis
     out of causal order (a transaction's id is taken before it waits for the visit's lock), so trusting
     the kind could leave a phone with a visit it lost; the current state cannot be out of order.
     """
-    touched = [c for c in page.changes if c.entity == "visit"]
-    at_door = await door.visits_at_door([c.entity_id for c in touched])
     visits: list[schemas.VisitAtDoor] = []
     removals: list[Removal] = []
-    for change in touched:
+    for change in page.changes:
+        if change.entity != "visit":
+            continue
         found = at_door.get(change.entity_id)
         if found is not None and user_id in found[1] and found[0].status != "cancelled":
             visits.append(found[0])
@@ -80,8 +83,13 @@ async def pull(principal: Principal, cursor_text: str | None, limit: int, protoc
     """The changes in the collector's scope after the cursor, with what is needed at the door."""
     engine.check_protocol(protocol)
     assert principal.device_id is not None
-    page = await changes.read(principal.user_id, Cursor.decode(cursor_text), limit)
-    visits, removals, resolved = await _assemble(principal.user_id, page)
+    cursor = Cursor.decode(cursor_text)
+    if changes.postgres():  # the page and its visits in one round trip
+        page, at_door = await door.page_at_door(principal.user_id, cursor, limit)
+    else:
+        page = await changes.read(principal.user_id, cursor, limit)
+        at_door = await door.visits_at_door([c.entity_id for c in page.changes if c.entity == "visit"])
+    visits, removals, resolved = await _assemble(principal.user_id, page, at_door)
     return schemas.PullResponse(
         protocol=CURRENT,
         server_time=datetime.now(UTC),
@@ -93,10 +101,20 @@ async def pull(principal: Principal, cursor_text: str | None, limit: int, protoc
     )
 
 
-async def record_pull(principal: Principal, cursor: str, protocol: int) -> None:
-    """Remember the device's last pull (in its own small write)."""
+def pull_due(principal: Principal, cursor: str, protocol: int) -> bool:
+    """True when this pull is worth writing to device health (see ``record_pull``)."""
     assert principal.device_id is not None
-    await devices.record_pull(principal.device_id, principal.user_id, datetime.now(UTC), cursor, protocol)
+    resolution = get_settings().auth.device_pull_resolution_s
+    return devices.pull_due(principal.device_id, cursor, protocol, resolution)
+
+
+async def record_pull(principal: Principal, cursor: str, protocol: int) -> None:
+    """Remember the device's last pull (in its own small write). Device health is telemetry: while the
+    cursor stays the same, the last pull time is written at most every ``FIELDVISIT_DEVICE_PULL_RESOLUTION``
+    seconds (per API process)."""
+    assert principal.device_id is not None
+    resolution = get_settings().auth.device_pull_resolution_s
+    await devices.record_pull(principal.device_id, principal.user_id, datetime.now(UTC), cursor, protocol, resolution)
 
 
 async def push(principal: Principal, request: PushRequest, app_version: str | None) -> PushResponse:
