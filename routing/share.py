@@ -5,10 +5,11 @@ approximation 0.75 * sqrt(n * area) of a tour through n points), so a spread-out
 hands than a dense one with the same visits. Collectors are grouped by shift. The day is cut into
 slots at the shifts' starts and ends; each stop's work is spread over the slots of its window so
 that every slot is loaded in proportion to the hands on duty in it, and a slot's work goes to the
-shifts on duty then. Each shift's collectors are apportioned to regions by that work, blended with
-the work of the hours only that shift covers (a late shift's evening), so that no region's hands
-are stretched much thinner than another's (Adams' method); within those quotas collectors go to the
-regions nearest their home, improved by pairwise swaps.
+shifts on duty then. Each shift's collectors are apportioned to regions by that work, or by the work
+of the hours only that shift covers (a late shift's evening) where that share is larger; a shift
+covering hours alone is apportioned so that no region's hands are stretched much thinner than
+another's (Adams' method). Within those quotas collectors go to the regions nearest their home,
+improved by pairwise swaps.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from routing.windows import shift_interval
 
 _BHH = 0.75
 _FIT_ROUNDS = 30
+# A shift that alone covers at least this part of its hours (a late shift's evening) is apportioned
+# evenly (Adams); others by largest remainder, which keeps big regions their full share.
+_SCARCE = 0.5
 Kind = tuple[float, float]  # a shift as UTC epoch seconds
 
 
@@ -142,14 +146,14 @@ def _slot_work(
 
 
 def _need(
-    demand: npt.NDArray[np.float64], by_slot: npt.NDArray[np.float64], alone: npt.NDArray[np.bool_], hours: float
+    demand: npt.NDArray[np.float64], by_slot: npt.NDArray[np.float64], alone: npt.NDArray[np.bool_]
 ) -> list[float]:
-    """A shift's weight in each region: its share of the region's work, blended with its share of the
-    work in the hours only it covers (the evening, for a late shift) by the part of the shift those are."""
+    """A shift's weight in each region: its share of the region's work, or its share of the work in the
+    hours only it covers (the evening, for a late shift) where that is larger."""
     share = demand / max(float(demand.sum()), 1e-9)
     only = by_slot[:, alone].sum(axis=1)
-    if hours > 0 and only.sum() > 0:
-        share = (1 - hours) * share + hours * only / only.sum()
+    if only.sum() > 0:
+        share = np.maximum(share, only / only.sum())
     weights: list[float] = share.tolist()
     return weights
 
@@ -200,7 +204,8 @@ def shift_targets(
     for k, kind in enumerate(kinds):
         alone = cover[:, k] == supply
         hours = sum(b - a for (a, b), only in zip(slots, alone, strict=True) if only) / (kind[1] - kind[0])
-        for ri, count in enumerate(apportion_evenly(by_kind[kind], _need(demand[:, k], by_slot, alone, hours))):
+        split = apportion_evenly if hours >= _SCARCE else apportion
+        for ri, count in enumerate(split(by_kind[kind], _need(demand[:, k], by_slot, alone))):
             targets[ri][kind] = count
     _staff_every_region(targets, demand.sum(axis=1).tolist())
     return targets
