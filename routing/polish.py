@@ -9,12 +9,15 @@ result is kept only if it places at least as many visits with less travel.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import replace
 
 from routing.geo import haversine_m
+from routing.parallel import worker_count
 from routing.problem import RegionResult, RegionTask
 
+_EVEN_SLACK = 1.15  # a group may be this much over an even split, so neighbours still pair up
 SolveAll = Callable[[list[RegionTask], int], list[RegionResult]]
 
 
@@ -81,11 +84,22 @@ def _split_back(
     return out
 
 
+def _group_cap(tasks: list[RegionTask], max_stops: int, workers: int) -> int:
+    """The stop cap of a group: ``max_stops``, or less when that would leave fewer groups than processes.
+
+    A plan of 855 stops polished as one group kept one core idle for 2.3 s (a fifth of a 1,000-visit
+    plan); as two groups of ~430 it takes half the time on two cores for 0.5% more travel.
+    """
+    total = sum(len(t.stops) for t in tasks)
+    even = math.ceil(total / worker_count(workers, len(tasks)) * _EVEN_SLACK)
+    return min(max_stops, even)
+
+
 def polish(
     tasks: list[RegionTask], results: list[RegionResult], max_stops: int, workers: int, solve_all: SolveAll
 ) -> tuple[list[RegionTask], list[RegionResult]]:
     """Re-solve groups of neighbouring regions from their routes; keep each group's result only if it is better."""
-    groups = polish_groups(tasks, max_stops) if max_stops > 0 else []
+    groups = polish_groups(tasks, _group_cap(tasks, max_stops, workers)) if max_stops > 0 else []
     if not groups:
         return tasks, results
     merged = [_merged(tasks, results, g) for g in groups]

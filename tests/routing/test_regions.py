@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import date, time
 
@@ -10,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from routing.clustering import build_stops
-from routing.model import PlanOptions
+from routing.model import PlanOptions, Visit
 from routing.regions import make_regions, region_has_point
-from routing.share import apportion, share_collectors
+from routing.share import apportion, apportion_evenly, share_collectors
 from tests.routing.values import collector, visit
 
 DAY = date(2026, 6, 10)
@@ -32,6 +33,29 @@ def test_apportion_hands_out_exactly_the_total_in_proportion(total: int, weights
     if weight_sum > 0 and minimum == 0:
         for count, weight in zip(counts, weights, strict=True):
             assert abs(count - total * weight / weight_sum) < 1 + 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(total=st.integers(0, 500), weights=st.lists(st.floats(0, 1e6), min_size=1, max_size=40))
+def test_apportion_evenly_leaves_no_region_thinner_than_it_must(total: int, weights: list[float]) -> None:
+    counts = apportion_evenly(total, weights)
+    assert sum(counts) == total
+    assert all(c >= 0 for c in counts)
+    positive = [i for i, w in enumerate(weights) if w > 0]
+    if positive and total >= len(positive):
+        assert all(counts[i] >= 1 for i in positive)
+    if positive:
+        worst = max(weights[i] / counts[i] if counts[i] else math.inf for i in positive)
+        # moving any one head to the thinnest region cannot make the thinnest one better off
+        for donor in (i for i, c in enumerate(counts) if c > 0):
+            for taker in positive:
+                if taker == donor:
+                    continue
+                moved = list(counts)
+                moved[donor] -= 1
+                moved[taker] += 1
+                after = max(weights[i] / moved[i] if moved[i] else math.inf for i in positive)
+                assert after >= worst * (1 - 1e-12)
 
 
 @settings(max_examples=25, deadline=None)
@@ -84,3 +108,40 @@ def test_evening_heavy_regions_get_the_late_shifts() -> None:
     assert all(c.id.startswith("late") for c in west)
     assert sum(c.id.startswith("late") for c in west) > sum(c.id.startswith("late") for c in east)
     assert len(west) + len(east) == 8
+
+
+def test_late_shifts_follow_the_evening_visits_not_the_region_size() -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Shanghai")
+    evening = datetime.combine(DAY, time(18), tzinfo=tz)
+
+    def side(prefix: str, x0: float, evenings: int) -> list[Visit]:
+        return [
+            visit(f"{prefix}{i}", x0 + 60 * (i % 20), 60 * (i // 20), address_key=f"{prefix}{i}")
+            if i >= evenings
+            else visit(
+                f"{prefix}{i}",
+                x0 + 60 * (i % 20),
+                60 * (i // 20),
+                address_key=f"{prefix}{i}",
+                window_start=evening,
+                window_end=evening + timedelta(hours=4),
+            )
+            for i in range(100)
+        ]
+
+    # Two regions of the same size; the west has six times the evening visits of the east.
+    west, east = side("w", -20_000, 60), side("e", 20_000, 10)
+    stops, _ = build_stops(west + east, PlanOptions(day=DAY, cluster_radius_m=10))
+    regions = make_regions(stops, max_stops=120, max_regions=10)
+    assert len(regions) == 2
+    late = [collector(f"late{i}", 0, 0, shift_start=time(14), shift_end=time(22)) for i in range(4)]
+    day = [collector(f"day{i}", 0, 0, shift_start=time(8), shift_end=time(16)) for i in range(6)]
+    shares = share_collectors(regions, late + day, DAY, 1.35, 25.0)
+    west_at = next(i for i, r in enumerate(regions) if r.stops[0].visit_ids[0].startswith("w"))
+    lates = [sum(c.id.startswith("late") for c in share) for share in shares]
+    # By head count the late shift would be split 2:2, as the regions are the same size.
+    assert lates[west_at] == 3
+    assert lates[1 - west_at] == 1
