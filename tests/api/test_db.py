@@ -51,6 +51,20 @@ async def test_write_transactions_share_one_connection_and_commit(engine):
     assert stored(engine) == ["a", "b"]
 
 
+async def synchronous_at_commit(engine: _SQLiteEngine, durable: bool) -> int:
+    async with engine.write_transaction(durable) as transaction:
+        await insert(engine, "x")
+        rows = await transaction.connection.execute_fetchall("PRAGMA synchronous")
+    return int(next(iter(next(iter(rows)).values())))
+
+
+async def test_only_a_transaction_asked_not_to_be_durable_commits_without_waiting_for_the_disk(engine):
+    # 2 is FULL (the WAL is synced at every commit), 1 NORMAL (synced at the next durable commit or checkpoint).
+    assert await synchronous_at_commit(engine, durable=True) == 2
+    assert await synchronous_at_commit(engine, durable=False) == 1
+    assert await synchronous_at_commit(engine, durable=True) == 2  # never inherited from the one before
+
+
 async def test_failed_transaction_rolls_back_and_the_connection_goes_on(engine):
     async def refused() -> None:
         async with engine.write_transaction():
