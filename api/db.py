@@ -168,12 +168,14 @@ class _SQLiteEngine(SQLiteEngine):
     this process anyway (``write_transaction``), so they share one connection, opened on first use,
     reopened when the file was replaced, and dropped after any failure that may leave it inside a
     transaction. Reads outside a write transaction keep Piccolo's own connections (they run in
-    parallel with the writer under WAL). Durability is unchanged: ``synchronous=FULL``."""
+    parallel with the writer under WAL). Durability is unchanged: ``synchronous=FULL``, except for
+    the transactions opened with ``durable=False`` (see ``write_transaction``)."""
 
     def __init__(self, path: str, **connection_kwargs: Any) -> None:
         super().__init__(path=path, **connection_kwargs)
         self._writer: _WriterConnection | None = None
         self._writer_identity: tuple[int, int] | None = None
+        self.writer_synchronous = "FULL"  # what the open write connection commits with
 
     async def writer(self) -> _WriterConnection:
         """The open write connection (opened, or reopened on a replaced file, as needed)."""
@@ -190,6 +192,7 @@ class _SQLiteEngine(SQLiteEngine):
             await connection.close()
             raise
         self._writer, self._writer_identity = connection, _file_identity(Path(self.path))
+        self.writer_synchronous = "FULL"
         return connection
 
     async def close_writer(self) -> None:
@@ -224,8 +227,11 @@ class _SQLiteWriteTransaction(SQLiteTransaction):
     synchronous = "FULL"
 
     async def begin(self) -> None:
-        """Set how the commit reaches the disk, then take the write lock, in one trip to the thread."""
-        await self.connection.executescript(f"PRAGMA synchronous = {self.synchronous}; BEGIN IMMEDIATE")
+        """Set how the commit reaches the disk (when it changes), then take the write lock."""
+        if self.engine.writer_synchronous != self.synchronous:
+            await self.connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+            self.engine.writer_synchronous = self.synchronous
+        await self.connection.execute("BEGIN IMMEDIATE")
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
