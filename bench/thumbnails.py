@@ -8,7 +8,9 @@ job path is the real one: each photo is a declared, verified evidence item whose
 ``evidence.process_item`` job runs through the outbox runner (claim, EXIF capture data, draft,
 thumbnail, orientation, JPEG, derived blob stored with fsync, item and custody updated, job
 finished), one job at a time; then again with ``--concurrency`` jobs at once, as a worker runs
-them. Target: jobs one at a time >= 0.8 of the plain loop's rate.
+them. Target: jobs one at a time >= 0.8 of the plain loop's rate, as the median of the per-round
+ratios (a burst of load from the shared machine spoils one round, not the figure); the ratio over all
+photos is printed beside it. Every photo has a thumbnail of its own, so every job stores a new blob.
 Embedded (SQLite) by default; set FIELDVISIT_DATABASE_URL for PostgreSQL (a database of its own).
 """
 
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import io
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -45,7 +49,12 @@ def twelve_megapixel_jpegs(folder: Path, count: int) -> list[Path]:
     paths = []
     for index in range(count):
         image = base.copy()
-        image.putpixel((index, index), (index % 256, 0, 0))
+        # A block big enough to survive the 1/8 draft decode: every photo gets a thumbnail of its own, so
+        # every job stores a new derived blob (file fsync, rename, folder fsync) as in real life.
+        corner = (index % 16) * 240, (index // 16) * 240
+        image.paste(
+            (index * 37 % 256, 255 - index * 11 % 256, index * 5 % 256), (*corner, corner[0] + 200, corner[1] + 200)
+        )
         path = folder / f"photo-{index}.jpg"
         image.save(path, "JPEG", quality=90)
         paths.append(path)
@@ -114,34 +123,47 @@ async def run_jobs(job_ids: list[int], concurrency: int) -> float:
     return time.perf_counter() - start
 
 
+@dataclasses.dataclass
+class Timings:
+    """Seconds per round of each side, and of the concurrent run."""
+
+    plain: list[float] = dataclasses.field(default_factory=list)
+    saved: list[float] = dataclasses.field(default_factory=list)
+    jobs: list[float] = dataclasses.field(default_factory=list)
+    concurrent: float = 0.0
+
+    def ratios(self, base: list[float]) -> list[float]:
+        """Per round: the jobs' rate over the plain loop's (same photos, same minute)."""
+        return [b / j for b, j in zip(base, self.jobs, strict=True)]
+
+
 async def interleaved(
     paths: list[Path], others: list[Path], field: dict[str, str], rounds: int, concurrency: int
-) -> tuple[float, float, float, float]:
+) -> Timings:
     """Plain loop and jobs (one at a time) alternate in rounds over the same photos, so a change in
-    the shared machine's load hits both alike; then the jobs of ``others``, ``concurrency`` at a time.
-    Returns (plain, plain with save, jobs one at a time, jobs concurrently) in seconds."""
+    the shared machine's load hits both alike; then the jobs of ``others``, ``concurrency`` at a time."""
     from api.db import start_engine, stop_engine
     from api.queue.catalogue import register_all
     from api.settings import get_settings
 
     register_all()
     await start_engine(get_settings().database)
+    timings = Timings()
     try:
         job_ids = await declare_photos(paths, field)
-        plain = saved = sequential = 0.0
         size = max(1, len(paths) // rounds)
         for round_no, start in enumerate(range(0, len(paths), size)):
             batch = paths[start : start + size]
             if round_no % 2:  # every other round the jobs go first (warm caches favour neither side)
-                sequential += await run_jobs(job_ids[start : start + size], 1)
-            plain += plain_loop(batch, 512, save=False)
-            saved += plain_loop(batch, 512, save=True)
+                timings.jobs.append(await run_jobs(job_ids[start : start + size], 1))
+            timings.plain.append(plain_loop(batch, 512, save=False))
+            timings.saved.append(plain_loop(batch, 512, save=True))
             if not round_no % 2:
-                sequential += await run_jobs(job_ids[start : start + size], 1)
-        concurrent = await run_jobs(await declare_photos(others, field), concurrency)
+                timings.jobs.append(await run_jobs(job_ids[start : start + size], 1))
+        timings.concurrent = await run_jobs(await declare_photos(others, field), concurrency)
     finally:
         await stop_engine()
-    return plain, saved, sequential, concurrent
+    return timings
 
 
 def main() -> None:
@@ -159,18 +181,27 @@ def main() -> None:
         paths, others = made[: args.count], made[args.count :]
         plain_loop(paths[:2], 512, save=False)  # warm Pillow
         size_mb = paths[0].stat().st_size / 1e6
-        plain, plain_saved, sequential, concurrent = asyncio.run(
-            interleaved(paths, others, field, args.rounds, args.concurrency)
-        )
+        timings = asyncio.run(interleaved(paths, others, field, args.rounds, args.concurrency))
     n = len(paths)
-    print(f"{n} JPEGs of 4000 x 3000 ({size_mb:.1f} MB each), thumbnails of 512 px, {args.rounds} rounds")
+    plain, plain_saved, sequential = sum(timings.plain), sum(timings.saved), sum(timings.jobs)
+    ratios, ratios_saved = timings.ratios(timings.plain), timings.ratios(timings.saved)
+    print(f"{n} JPEGs of 4000 x 3000 ({size_mb:.1f} MB each), thumbnails of 512 px, {len(ratios)} rounds")
     print(f"  load average at the end (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"  plain Pillow loop (open, draft, thumbnail):        {n / plain:6.1f} photos/s")
     print(f"  plain Pillow loop (... and save the JPEG):          {n / plain_saved:6.1f} photos/s")
     print(f"  processing job, one at a time:                      {n / sequential:6.1f} photos/s")
-    print(f"  processing job, {args.concurrency} at a time:                        {n / concurrent:6.1f} photos/s")
-    print(f"  ratio job (one at a time) / plain loop: {plain / sequential:.2f}  (target >= 0.8)")
-    print(f"  ratio job / plain loop that also saves: {plain_saved / sequential:.2f}")
+    print(
+        f"  processing job, {args.concurrency} at a time:                        {n / timings.concurrent:6.1f} photos/s"
+    )
+    print(f"  per-round ratios job / plain loop: {', '.join(f'{r:.2f}' for r in ratios)}")
+    print(
+        f"  ratio job (one at a time) / plain loop: median of rounds {statistics.median(ratios):.2f}, "
+        f"all photos {plain / sequential:.2f}  (target >= 0.8)"
+    )
+    print(
+        f"  ratio job / plain loop that also saves: median of rounds {statistics.median(ratios_saved):.2f}, "
+        f"all photos {plain_saved / sequential:.2f}"
+    )
 
 
 if __name__ == "__main__":

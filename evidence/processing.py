@@ -61,7 +61,8 @@ async def process_item(config: EvidenceConfig, item_id: UUID, record_in: Transac
 
     The result is recorded in one transaction, ``record_in`` if given (a job passes its final
     transaction, which also marks the job done), else ``config.transaction``."""
-    row = await repo.get_item(item_id)
+    async with config.transaction():  # a short one: on SQLite a read outside it opens a connection of its own
+        row = await repo.get_item(item_id)
     if row is None or row["state"] != ItemState.VERIFIED.value:
         return False
     item = items.to_item(row)

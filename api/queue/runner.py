@@ -137,7 +137,7 @@ async def _claim(job_id: int, stale_after_s: float) -> dict[str, Any] | str | No
     there or not due; the name alone if no such job is registered. A job still "running" whose
     heartbeat is older than ``stale_after_s`` belongs to a worker that died: it is taken over."""
     now = _now()
-    async with write_transaction():
+    async with write_transaction(durable=False):  # a claim lost to a power cut only means the job runs again
         found = await Job.select(Job.name).where(Job.id == job_id).first()
         if found is None:
             return None
@@ -210,7 +210,7 @@ async def _beat(job_id: int, attempt: int, every_s: float) -> None:
     while True:
         await asyncio.sleep(every_s)
         try:
-            async with write_transaction():
+            async with write_transaction(durable=False):
                 await Job.update({Job.updated_at: _now()}).where(
                     (Job.id == job_id) & (Job.state == "running") & (Job.attempts == attempt)
                 )
