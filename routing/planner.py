@@ -26,6 +26,7 @@ from routing.windows import Clock, clock_for, shift_interval
 
 SPILL_ROUNDS = 4
 SPILL_NEIGHBOURS = 8
+LOOSE_SPILL_ROUNDS = 2
 
 
 def provider_for(options: PlanOptions) -> TravelTimeProvider:
@@ -59,6 +60,9 @@ def plan_day(
     if options.spill:
         tasks, results, spilled = spill(tasks, results, clock, options.workers)
     results = rescue(tasks, results, options.rescue_level, options.workers)
+    if options.spill:  # what neither placed needs a neighbour that packs its routes again
+        tasks, results, repacked = spill(tasks, results, clock, options.workers, loose=True)
+        spilled += repacked
     tasks, results = polish(tasks, results, options.polish_max_stops, options.workers, solve_all)
     cells = {d.id: sorted(d.cells) for d in drafts}
     return assemble(options.day, clock, stops, tasks, results, cells, unplaced, hopeless, len(visits), spilled, started)
@@ -110,16 +114,18 @@ class _Slack:
         return False
 
 
-def _slack(task: RegionTask, result: RegionResult, clock: Clock) -> list[_Slack]:
-    """The room of each collector of a region after its solve."""
+def _slack(task: RegionTask, result: RegionResult, clock: Clock, *, loose: bool = False) -> list[_Slack]:
+    """The room of each collector of a region after its solve (``loose``: visits left and the whole
+    shift, as if the region's routes could be packed again)."""
     used = {r.collector_id: r for r in result.routes}
     stops = {s.id: s for s in task.stops}
     room = []
     for collector in task.collectors:
         start, end = (clock.seconds(t) for t in shift_interval(collector, task.day))
         route = used.get(collector.id)
-        if route is None:
-            room.append(_Slack(collector.capacity, [[start, end]]))
+        if route is None or loose:
+            done = 0 if route is None else sum(len(stops[s.stop_id].visit_ids) for s in route.stops)
+            room.append(_Slack(collector.capacity - done, [[start, end]]))
             continue
         gaps = [[start, route.depart]] + [[s.arrival, s.begin] for s in route.stops] + [[route.arrive, end]]
         done = sum(len(stops[s.stop_id].visit_ids) for s in route.stops)
@@ -128,11 +134,17 @@ def _slack(task: RegionTask, result: RegionResult, clock: Clock) -> list[_Slack]
 
 
 def _offers(
-    tasks: list[RegionTask], results: list[RegionResult], clock: Clock, tried: dict[str, set[int]]
+    tasks: list[RegionTask],
+    results: list[RegionResult],
+    clock: Clock,
+    tried: dict[str, set[int]],
+    *,
+    loose: bool = False,
 ) -> dict[int, list[Stop]]:
     """Give each stop a region could not place to the nearest untried neighbour with a collector who has
-    room for it: capacity left and an idle stretch of shift inside the stop's window."""
-    room = [_slack(t, r, clock) for t, r in zip(tasks, results, strict=True)]
+    room for it: capacity left and an idle stretch of shift inside the stop's window (``loose``: a shift
+    that covers enough of the window, however its route is packed now)."""
+    room = [_slack(t, r, clock, loose=loose) for t, r in zip(tasks, results, strict=True)]
     centres = [
         (sum(s.lat for s in t.stops) / len(t.stops), sum(s.lon for s in t.stops) / len(t.stops)) if t.stops else None
         for t in tasks
@@ -140,41 +152,60 @@ def _offers(
     stop_of = {s.id: s for t in tasks for s in t.stops}
     left = [(stop_of[sid], i) for i, r in enumerate(results) for sid in r.unassigned]
     offers: dict[int, list[Stop]] = {}
+    # A region re-solved in a round does not also give stops away in it: its new solve could place one
+    # of them too, and a stop would then be on two routes.
+    senders: set[int] = set()
     for stop, home in sorted(left, key=lambda si: (-si[0].priority, si[0].id)):
-        if stop.collector_id is not None:
+        if stop.collector_id is not None or home in offers:
             continue  # a pinned stop stays with its collector
         seen = tried.setdefault(stop.id, {home})
         near = sorted((haversine_m(stop.lat, stop.lon, *c), j) for j, c in enumerate(centres) if c is not None)
         for _, j in near[:SPILL_NEIGHBOURS]:
-            if j not in seen and any(slack.take(stop, clock) for slack in room[j]):
+            if j not in seen and j not in senders and any(slack.take(stop, clock) for slack in room[j]):
                 offers.setdefault(j, []).append(stop)
+                senders.add(home)
                 seen.add(j)
                 break
     return offers
 
 
 def spill(
-    tasks: list[RegionTask], results: list[RegionResult], clock: Clock, workers: int
+    tasks: list[RegionTask],
+    results: list[RegionResult],
+    clock: Clock,
+    workers: int,
+    *,
+    loose: bool = False,
 ) -> tuple[list[RegionTask], list[RegionResult], int]:
     """Offer stops a region could not place to neighbouring regions' spare capacity; re-solve those regions.
 
     A re-solve starts from the region's own routes (a warm start) and is kept only if it places more
     visits than before, so spilling never makes a region worse. Up to ``SPILL_ROUNDS`` rounds, each
     stop being offered to a region at most once.
+
+    ``loose``: for what is still left after the rescue pass, typically an evening visit whose
+    neighbours' late collectors are filled with daytime stops a day collector could take: the stop is
+    offered to a neighbour with a collector whose shift covers its window and who has visits left,
+    however the routes are packed now, and the neighbour is solved again cold (``LOOSE_SPILL_ROUNDS``).
     """
     tried: dict[str, set[int]] = {}
     total = 0
-    for _ in range(SPILL_ROUNDS):
-        offers = _offers(tasks, results, clock, tried)
+    for _ in range(LOOSE_SPILL_ROUNDS if loose else SPILL_ROUNDS):
+        offers = _offers(tasks, results, clock, tried, loose=loose)
         if not offers:
             break
-        tasks, results, gained = _spill_round(tasks, results, offers, workers)
+        tasks, results, gained = _spill_round(tasks, results, offers, workers, cold=loose)
         total += gained
     return tasks, results, total
 
 
 def _spill_round(
-    tasks: list[RegionTask], results: list[RegionResult], offers: dict[int, list[Stop]], workers: int
+    tasks: list[RegionTask],
+    results: list[RegionResult],
+    offers: dict[int, list[Stop]],
+    workers: int,
+    *,
+    cold: bool = False,
 ) -> tuple[list[RegionTask], list[RegionResult], int]:
     home = {s.id: i for i, t in enumerate(tasks) for s in t.stops}
     indexes = sorted(offers)
@@ -182,7 +213,7 @@ def _spill_round(
         replace(
             tasks[j],
             stops=tasks[j].stops + offers[j],
-            initial={r.collector_id: [s.stop_id for s in r.stops] for r in results[j].routes},
+            initial={} if cold else {r.collector_id: [s.stop_id for s in r.stops] for r in results[j].routes},
         )
         for j in indexes
     ]
