@@ -152,30 +152,33 @@ def as_first_locked(table: type[Table], row_id: Any) -> dict[str, Any] | None:
 async def lock_rows(table: type[Table], row_ids: list[Any]) -> None:
     """Lock many rows by primary key in one query (in key order, so concurrent callers queue rather than
     deadlock) and keep them for the transaction, as ``get_row(..., for_update=True, cached=True)`` would."""
-    copies = _copies(table)
-    wanted = sorted({i for i in row_ids if copies is None or (table, i) not in copies})
-    if copies is None or not wanted:
-        return
-    pk = table._meta.primary_key._meta.db_column_name
-    placeholders = ", ".join(["{}"] * len(wanted))
-    lock = "" if isinstance(table._meta.db, SQLiteEngine) else " FOR NO KEY UPDATE"
-    sql = f'{_select_sql(table)} WHERE "{pk}" IN ({placeholders}) ORDER BY "{pk}"{lock}'
-    for row in await run(table, sql, *wanted):
-        _keep(table, _key(table, row[pk]), row)
+    await _read_and_keep(table, row_ids, lock=True)
 
 
 async def keep_rows(table: type[Table], row_ids: list[Any]) -> None:
     """Read many rows by primary key in one query, unlocked, and keep them for the transaction:
     ``get_row(..., cached=True)`` then gives them without a query. For rows the transaction reads
     but rarely sees change (a sync push's addresses); their writes must go through ``update_row``."""
+    await _read_and_keep(table, row_ids, lock=False)
+
+
+async def _read_and_keep(table: type[Table], row_ids: list[Any], *, lock: bool) -> None:
     copies = _copies(table)
-    wanted = sorted({i for i in row_ids if i is not None and copies is not None and (table, i) not in copies})
-    if copies is None or not wanted:
+    if copies is None:
+        return
+    wanted = sorted({i for i in row_ids if i is not None and (table, i) not in copies})
+    if not wanted:
         return
     pk = table._meta.primary_key._meta.db_column_name
     placeholders = ", ".join(["{}"] * len(wanted))
-    for row in await run(table, f'{_select_sql(table)} WHERE "{pk}" IN ({placeholders})', *wanted):
-        copies[(table, _key(table, row[pk]))] = row
+    locking = " FOR NO KEY UPDATE" if lock and not isinstance(table._meta.db, SQLiteEngine) else ""
+    sql = f'{_select_sql(table)} WHERE "{pk}" IN ({placeholders}) ORDER BY "{pk}"{locking}'
+    for row in await run(table, sql, *wanted):
+        key = _key(table, row[pk])
+        if lock:
+            _keep(table, key, row)  # also remembered as first locked
+        else:
+            copies[(table, key)] = row
 
 
 def kept_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
