@@ -29,7 +29,8 @@ from piccolo.querystring import QueryString
 
 from api.db_engines import DatabaseConnectionLost, _SQLiteEngine, is_connection_lost, make_engine
 from api.settings import DatabaseSettings
-from sync.rows import deferred_mark, deferred_undo, forget_cached, get_row, insert_rows
+from sync.deferred import deferred_mark, deferred_undo
+from sync.rows import forget_cached, get_row, insert_rows
 
 log = logging.getLogger(__name__)
 

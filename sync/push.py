@@ -30,6 +30,7 @@ from uuid import UUID, uuid4
 import msgspec
 
 from sync import devices
+from sync.deferred import deferred_inserts
 from sync.errors import BatchTooLarge, ProtocolVersionUnsupported, UnknownMutationType
 from sync.protocol import (
     CURRENT,
@@ -42,7 +43,7 @@ from sync.protocol import (
     PushResponse,
     Status,
 )
-from sync.rows import deferred_inserts, delete_many, insert_new, update_many
+from sync.rows import delete_many, insert_new, update_many
 from sync.tables import SyncConflict, SyncMutation
 
 log = logging.getLogger(__name__)

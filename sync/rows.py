@@ -11,10 +11,8 @@ a query object: ~60 µs a query, a fifth of a sync mutation's CPU). Portable: Po
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import string
-from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -132,6 +130,31 @@ async def get_row(
     return rows[0]
 
 
+async def insert_kept(table: type[Table], values: dict[str, Any]) -> dict[str, Any]:
+    """Insert one row (``values`` must hold its primary key) and keep it for the transaction, as a row
+    it locked: nobody else sees it before the commit. Returns it as ``get_row`` would; on PostgreSQL
+    in one statement (``RETURNING``)."""
+    pk = table._meta.primary_key._meta.db_column_name
+    row_values = _row_values(table, values)
+    transaction = table._meta.db.current_transaction.get()
+    if transaction is None or not isinstance(table._meta.db, PostgresEngine):
+        await insert_values(table, [row_values])
+        found = await get_row(table, values[pk], for_update=True, cached=True)
+        assert found is not None, "a row inserted in this transaction is there"
+        return found
+    returning = _select_sql(table).removeprefix("SELECT ").split(" FROM ")[0]
+    row = (await run(table, f"{_insert_sql(table, 1)} RETURNING {returning}", *row_values))[0]
+    _keep(table, _key(table, row[pk]), row)
+    return dict(row)
+
+
+def memo_of(table: type[Table]) -> dict[Any, Any] | None:
+    """A dict that lives as long as the transaction ``table``'s database has open (None outside one),
+    emptied when a savepoint rolls back: for reads a transaction repeats (the pushing collector's row)."""
+    transaction = table._meta.db.current_transaction.get()
+    return None if transaction is None else of_transaction(transaction).memo
+
+
 def _keep(table: type[Table], row_id: Any, row: dict[str, Any]) -> None:
     transaction = table._meta.db.current_transaction.get()
     state = of_transaction(transaction)
@@ -199,18 +222,20 @@ def forget_cached(transaction: Any) -> None:
     if state is not None and state.transaction is transaction:
         state.rows.clear()
         state.first.clear()
+        state.memo.clear()
 
 
 class _State:
-    """What this module keeps for one transaction: cached rows, deferred inserts."""
+    """What this module keeps for one transaction: cached rows, deferred writes, a memo."""
 
-    __slots__ = ("deferred", "first", "rows", "transaction")
+    __slots__ = ("deferred", "first", "memo", "rows", "transaction")
 
     def __init__(self, transaction: Any) -> None:
         self.transaction = transaction
         self.rows: dict[tuple[type[Table], Any], dict[str, Any]] = {}  # as they are now
         self.first: dict[tuple[type[Table], Any], dict[str, Any]] = {}  # as first locked
         self.deferred: Deferred | None = None
+        self.memo: dict[Any, Any] = {}
 
 
 _states: ContextVar[_State | None] = ContextVar("fieldvisit_transaction_rows", default=None)
@@ -277,91 +302,50 @@ def _insert_sql(table: type[Table], count: int) -> str:
 async def insert_rows(table: type[Table], rows: list[dict[str, Any]], *, deferrable: bool = False) -> None:
     """Insert rows given as ``{column name: value}``; other columns get their defaults, as with ``Table(...)``.
 
-    ``deferrable``: inside ``deferred_inserts()`` the rows are checked and converted now but written
-    with the block's other rows of the table, in one statement, when the block ends (or before the
-    table is read: ``flush_deferred``)."""
+    ``deferrable``: inside ``sync.deferred.deferred_inserts()`` the rows are checked and converted now
+    but written with the block's other rows of the table, in one statement, when the block ends (or
+    before the table is read: ``flush_deferred``)."""
     if not rows:
         return
     values = [_row_values(table, row) for row in rows]
-    pending = _deferred(table) if deferrable else None
+    pending = deferred_of(table) if deferrable else None
     if pending is not None:
-        pending.setdefault(table, _Pending()).rows.extend(values)
+        pending.tables.setdefault(table, Pending()).rows.extend(values)
         return
-    await _insert_values(table, values)
+    await insert_values(table, values)
 
 
-async def _insert_values(table: type[Table], values: list[list[Any]]) -> None:
+async def insert_values(table: type[Table], values: list[list[Any]]) -> None:
     per_statement = max(1, 30_000 // len(_insertable(table)))  # under both databases' parameter limits
     for start in range(0, len(values), per_statement):
         chunk = values[start : start + per_statement]
         await run(table, _insert_sql(table, len(chunk)), *(value for row in chunk for value in row))
 
 
-class _Pending:
-    """Rows of one table written by a ``deferred_inserts()`` block; those before ``flushed`` are in the database."""
+class Pending:
+    """Values deferred to the end of a transaction; those before ``flushed`` have been written."""
 
     __slots__ = ("flushed", "rows")
 
     def __init__(self) -> None:
-        self.rows: list[list[Any]] = []
+        self.rows: list[Any] = []
         self.flushed = 0
 
 
-Deferred = dict[type[Table], _Pending]
-Mark = dict[type[Table], tuple[int, int]]
+class Deferred:
+    """What a transaction has put off (``sync.deferred``): rows per table, calls per name."""
+
+    __slots__ = ("calls", "tables")
+
+    def __init__(self) -> None:
+        self.tables: dict[type[Table], Pending] = {}
+        self.calls: dict[str, Pending] = {}
 
 
-def _deferred(table: type[Table]) -> Deferred | None:
+def deferred_of(table: type[Table]) -> Deferred | None:
+    """What the transaction ``table``'s database has open defers (None outside a deferring block)."""
     transaction = table._meta.db.current_transaction.get()
     return None if transaction is None else of_transaction(transaction).deferred
-
-
-@contextlib.asynccontextmanager
-async def deferred_inserts(table: type[Table]) -> AsyncIterator[None]:
-    """Collect the deferrable inserts of the transaction that ``table``'s database has open, and
-    write them per table in one statement when the block ends (a sync push: timeline and feed rows)."""
-    transaction = table._meta.db.current_transaction.get()
-    if transaction is None:
-        raise RuntimeError("deferred_inserts() needs an open transaction")
-    state = of_transaction(transaction)
-    if state.deferred is not None:  # nested: the outer block writes them
-        yield
-        return
-    state.deferred = {}
-    try:
-        yield
-        await flush_deferred(table, every=True)
-    finally:
-        state.deferred = None
-
-
-async def flush_deferred(table: type[Table], *, every: bool = False) -> None:
-    """Write ``table``'s (or, with ``every``, all tables') deferred rows now: before reading them back."""
-    pending = _deferred(table)
-    if not pending:
-        return
-    for name, rows in list(pending.items()) if every else [(table, pending.get(table))]:
-        if rows is not None and rows.flushed < len(rows.rows):
-            await _insert_values(name, rows.rows[rows.flushed :])
-            rows.flushed = len(rows.rows)
-
-
-def deferred_mark(transaction: Any) -> Mark | None:
-    """Where the transaction's deferred rows stand (taken when a savepoint opens)."""
-    pending = of_transaction(transaction).deferred
-    return None if pending is None else {t: (len(p.rows), p.flushed) for t, p in pending.items()}
-
-
-def deferred_undo(transaction: Any, mark: Mark | None) -> None:
-    """A savepoint rolled back: drop the rows added since ``mark``, and count the rows written to the
-    database inside it (now undone) as not written."""
-    pending = of_transaction(transaction).deferred
-    if pending is None:
-        return
-    for table, rows in pending.items():
-        length, flushed = (mark or {}).get(table, (0, 0))
-        del rows.rows[length:]
-        rows.flushed = min(rows.flushed, flushed)
 
 
 async def insert_new(table: type[Table], rows: list[dict[str, Any]]) -> set[Any]:

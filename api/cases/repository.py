@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -9,7 +10,8 @@ from uuid import UUID, uuid4
 from api.cases.tables import Address, Case, CaseEvent, Visit, VisitEvent, VisitFlag
 from api.db import get_row, insert_rows
 from api.dispatch.visit_states import OPEN
-from sync.rows import as_first_locked, flush_deferred, keep_rows, kept_row, list_rows, lock_rows, update_row
+from sync.deferred import flush_deferred
+from sync.rows import as_first_locked, insert_kept, keep_rows, kept_row, list_rows, lock_rows, run, update_row
 
 Row = dict[str, Any]
 _OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN)  # constant status names
@@ -122,7 +124,7 @@ async def get_address(address_id: UUID) -> Row | None:
 
 async def list_addresses(case_id: UUID) -> list[Row]:
     """A case's addresses, valid first."""
-    return await Address.select().where(Address.case == case_id).order_by(Address.valid, ascending=False)
+    return await list_rows(Address, '"case" = {} ORDER BY valid DESC', case_id)
 
 
 async def create_address(
@@ -158,12 +160,17 @@ async def get_visit(visit_id: UUID, *, for_update: bool = False) -> Row | None:
     return await get_row(Visit, visit_id, for_update=for_update, cached=True)
 
 
-async def lock_visits(visit_ids: list[UUID]) -> None:
+async def lock_visits(visit_ids: list[UUID], *, with_cases: Collection[UUID] = ()) -> None:
     """Lock visits for the rest of the transaction in one query and read their addresses in another
-    (a sync push does it for its batch's targets)."""
+    (a sync push does it for its batch's targets); the cases of ``with_cases`` (visit ids among
+    ``visit_ids``, those whose mutations change their case) are locked too, in one more query, after
+    the visits, in the order an outcome takes the two locks."""
     await lock_rows(Visit, visit_ids)
-    visits = [kept_row(Visit, v) for v in visit_ids]
-    await keep_rows(Address, [v["address"] for v in visits if v is not None])
+    visits = {v: kept_row(Visit, v) for v in visit_ids}
+    await keep_rows(Address, [v["address"] for v in visits.values() if v is not None])
+    cases = [row["case"] for v in with_cases if (row := visits.get(v)) is not None]
+    if cases:
+        await lock_rows(Case, cases)
 
 
 def visit_as_first_locked(visit_id: UUID) -> Row | None:
@@ -171,11 +178,10 @@ def visit_as_first_locked(visit_id: UUID) -> Row | None:
     return as_first_locked(Visit, visit_id)
 
 
-async def create_visit(values: Row) -> UUID:
-    """Insert a visit."""
-    visit_id = values.get("id") or uuid4()
-    await insert_rows(Visit, [{**values, "id": visit_id}])
-    return UUID(str(visit_id))
+async def create_visit(values: Row) -> Row:
+    """Insert a visit; returns it, kept for the transaction as a visit it locked (``get_visit``
+    gives it without a query)."""
+    return await insert_kept(Visit, {**values, "id": values.get("id") or uuid4()})
 
 
 async def update_visit(visit_id: UUID, values: dict[Any, Any]) -> int:
@@ -221,6 +227,15 @@ async def open_visits_of_case(case_id: UUID) -> list[Row]:
     return await list_rows(Visit, f'"case" = {{}} AND status IN ({_OPEN_SQL})', case_id)
 
 
+async def open_visits_of_cases(case_ids: list[UUID]) -> list[Row]:
+    """The open visits of several cases, in case order."""
+    if not case_ids:
+        return []
+    placeholders = ", ".join(["{}"] * len(case_ids))
+    where = f'"case" IN ({placeholders}) AND status IN ({_OPEN_SQL}) ORDER BY "case", id'
+    return await list_rows(Visit, where, *case_ids)
+
+
 async def open_visits_at_address(address_id: UUID) -> list[Row]:
     """Open visits to one address."""
     return await list_rows(Visit, f"address = {{}} AND status IN ({_OPEN_SQL})", address_id)
@@ -228,7 +243,8 @@ async def open_visits_at_address(address_id: UUID) -> list[Row]:
 
 async def count_visits_of_case(case_id: UUID) -> int:
     """How many visits a case has had."""
-    return int(await Visit.count().where(Visit.case == case_id))
+    rows = await run(Visit, 'SELECT count(*) AS n FROM visit WHERE "case" = {}', case_id)
+    return int(rows[0]["n"])
 
 
 # --- timeline and flags ----------------------------------------------------------------------

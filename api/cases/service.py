@@ -17,6 +17,7 @@ from api.errors import NotYourData
 from api.people.roles import Principal, Role
 from api.queue.runner import defer
 from sync import changes
+from sync.deferred import defer_call, on_flush
 from sync.feed import Cursor, order_column, sequence, window
 from sync.tables import SyncChange
 
@@ -267,13 +268,30 @@ def visit_feed_rows(visit: Row, values: dict[Any, Any], kind: str) -> list[tuple
 
 
 async def publish_case_change(case_id: UUID, reason: str) -> None:
-    """The door data of a case changed (amounts, phones, status, outcomes): its open visits' collectors re-pull."""
-    rows = []
-    for visit in await repo.open_visits_of_case(case_id):
-        for user in {visit["assigned_to"], visit["partner"]} - {None}:
-            rows.append((user, "visit", visit["id"], changes.UPSERT, reason))
-    await changes.append_many(rows)
+    """The door data of a case changed (amounts, phones, status, outcomes): its open visits' collectors
+    re-pull. In a sync push the visits of every case it changed are read once, when its feed rows are
+    written (``sync.deferred``): the visits open at the end of the push, which is what a pull shows."""
     feed_written(SyncChange)
+    if not defer_call(SyncChange, _PUBLISH, (case_id, reason)):
+        await _publish_case_changes([(case_id, reason)])
+
+
+async def _publish_case_changes(items: list[tuple[UUID, str]]) -> None:
+    items = list(dict.fromkeys(items))  # the same change twice is one
+    visits: dict[str, list[Row]] = {}  # by the case id as text (SQLite gives ids as text)
+    for visit in await repo.open_visits_of_cases(list(dict.fromkeys(case for case, _ in items))):
+        visits.setdefault(str(visit["case"]), []).append(visit)
+    rows = [
+        (user, "visit", visit["id"], changes.UPSERT, reason)
+        for case, reason in items
+        for visit in visits.get(str(case), [])
+        for user in {visit["assigned_to"], visit["partner"]} - {None}
+    ]
+    await changes.append_many(rows)
+
+
+_PUBLISH = "cases.publish_case_change"
+on_flush(_PUBLISH, SyncChange, _publish_case_changes)
 
 
 def feed_written(table: type[SyncChange] | type[CaseEvent]) -> None:

@@ -59,7 +59,7 @@ async def _visit_address(case_id: UUID, address_id: UUID | None) -> Row:
 
 async def ensure_collector_of_team(user_id: UUID, team_id: UUID | None) -> None:
     """Visits go only to collectors of the visit's team."""
-    user = await people_repo.get_user(user_id)
+    user = await people_repo.get_user(user_id, cached=True)
     if user is None or user["role"] != Role.COLLECTOR.value or user["team"] != team_id or not user["active"]:
         raise CollectorNotInTeam(f"user {user_id} is not an active collector of the visit's team")
 
@@ -74,6 +74,10 @@ async def request_visit(data: schemas.VisitCreate, actor: Principal | None, *, o
     settings = get_settings()
     due = data.due_date or date.today() + timedelta(days=settings.compliance.visit_due_days)
     attempt = await cases_repo.count_visits_of_case(case["id"]) + 1
+    if data.assign_to is not None:  # checked before anything is written: a refusal leaves nothing to undo
+        await ensure_collector_of_team(data.assign_to, case["team"])
+        if data.partner_id is not None:
+            await ensure_collector_of_team(data.partner_id, case["team"])
     values: Row = {
         "case": case["id"],
         "address": address["id"],
@@ -87,8 +91,8 @@ async def request_visit(data: schemas.VisitCreate, actor: Principal | None, *, o
         "appointment_start": data.appointment_start,
         "appointment_end": data.appointment_end,
     }
-    visit_id = await cases_repo.create_visit(values)
-    visit = await cases.get_visit_or_raise(visit_id)
+    visit = await cases_repo.create_visit(values)
+    visit_id = visit["id"]
     actor_id = actor.user_id if actor else None
     await cases.record_visit_event(visit, "requested", actor=actor_id, data={"origin": origin, "type": data.type.value})
     if data.assign_to is not None:
@@ -224,14 +228,13 @@ async def raise_follow_up_visit(
         address_id=address_id,
         assign_to=visit["assigned_to"] if keep_collector else None,
     )
-    try:
-        async with savepoint():
+    try:  # request_visit refuses before it writes anything: no savepoint needed
+        try:
             return await request_visit(data, None, origin=origin)
-    except CollectorNotInTeam:  # the collector left the team: the follow-up waits for dispatch
-        data = msgspec.structs.replace(data, assign_to=None)
+        except CollectorNotInTeam:  # the collector left the team: the follow-up waits for dispatch
+            return await request_visit(msgspec.structs.replace(data, assign_to=None), None, origin=origin)
     except (NoValidAddress, CaseNotCollectable):
         return None  # nothing to visit any more; the case status tells the story
-    return await request_visit(data, None, origin=origin)
 
 
 class RouteEntry(msgspec.Struct, frozen=True):

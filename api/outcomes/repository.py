@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from api.db import insert_rows, is_sqlite
 from api.outcomes.tables import Agreement, Promise, VisitOutcome
+from sync.rows import run
 
 Row = dict[str, Any]
 
@@ -55,16 +56,15 @@ async def decide_outcome(outcome_id: UUID, state: str, by: UUID) -> None:
 
 async def supersede_open_promises(case_id: UUID) -> None:
     """A new promise replaces the open ones."""
-    await Promise.update({Promise.status: "superseded", Promise.resolved_at: _now()}).where(
-        (Promise.case == case_id) & (Promise.status == "open")
-    )
+    sql = "UPDATE promise SET status = 'superseded', resolved_at = {} WHERE \"case\" = {} AND status = 'open'"
+    await run(Promise, sql, _now(), case_id)
 
 
 async def create_promise(values: Row) -> UUID:
     """Insert a promise."""
-    promise = Promise(**values)
-    await promise.save()
-    return UUID(str(promise.id))
+    promise_id = values.get("id") or uuid4()
+    await insert_rows(Promise, [{**values, "id": promise_id}])
+    return UUID(str(promise_id))
 
 
 async def list_due_promises(before: date, limit: int = 500) -> list[Row]:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from api.db import fetch_one
 from api.people.tables import Device, EnrolmentCode, StaffToken, Team, User
+from sync.rows import memo_of
 
 Row = dict[str, Any]
 
@@ -55,9 +56,17 @@ _USER_COLUMNS = (
 )
 
 
-async def get_user(user_id: UUID) -> Row | None:
-    """A user by id."""
-    return await User.select(*_USER_COLUMNS).where(User.id == user_id).first()
+async def get_user(user_id: UUID, *, cached: bool = False) -> Row | None:
+    """A user by id (``cached``: read once per transaction; a sync push's follow-up visits all go to
+    the same collector)."""
+    memo = memo_of(User) if cached else None
+    if memo is not None and ("user", user_id) in memo:
+        found: Row | None = memo[("user", user_id)]
+        return None if found is None else dict(found)
+    user = await User.select(*_USER_COLUMNS).where(User.id == user_id).first()
+    if memo is not None:
+        memo[("user", user_id)] = None if user is None else dict(user)
+    return user
 
 
 async def get_user_by_username(username: str) -> Row | None:

@@ -117,11 +117,17 @@ async def record_pull(principal: Principal, cursor: str, protocol: int) -> None:
     await devices.record_pull(principal.device_id, principal.user_id, datetime.now(UTC), cursor, protocol, resolution)
 
 
+_CHANGES_CASE = frozenset({"visit.record_outcome", "visit.sign_agreement"})
+
+
 async def push(principal: Principal, request: PushRequest, app_version: str | None) -> PushResponse:
     """Apply a device's batch of mutations (see ``sync.push``)."""
     assert principal.device_id is not None
-    targets = [m.target for m in request.mutations[:MAX_BATCH] if m.target and m.type.startswith("visit.")]
-    await cases_repo.lock_visits(targets)  # one query instead of one per mutation (ids checked later)
+    batch = request.mutations[:MAX_BATCH]
+    targets = [m.target for m in batch if m.target and m.type.startswith("visit.")]
+    changing_case = [m.target for m in batch if m.target and m.type in _CHANGES_CASE]
+    # one query per table instead of one per mutation (ids and rights are checked later, per mutation)
+    await cases_repo.lock_visits(targets, with_cases=changing_case)
     actor = engine.Actor(
         user_id=principal.user_id, device_id=principal.device_id, principal=principal, app_version=app_version or ""
     )

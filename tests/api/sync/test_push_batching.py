@@ -11,10 +11,13 @@ import asyncio
 import pytest
 
 from api.cases import repository as cases_repo
+from api.cases import service as cases_service
 from api.cases.tables import Visit, VisitEvent
 from api.db import json_value, savepoint, write_transaction
-from sync.rows import deferred_inserts, flush_deferred
-from sync.tables import SyncMutation
+from api.dispatch import service as dispatch
+from api.people.tables import User
+from sync.deferred import deferred_inserts, flush_deferred
+from sync.tables import SyncChange, SyncMutation
 from tests.api.sync.conftest import near
 from tests.builders import make_case, make_collector, make_team, make_visit
 
@@ -139,3 +142,52 @@ async def test_a_refused_mutation_inside_a_group_leaves_its_neighbours_applied_o
     assert await VisitEvent.count().where(VisitEvent.visit == stranger_visit["id"], VisitEvent.kind == "note") == 0
     stored = await SyncMutation.select(SyncMutation.status).where(SyncMutation.device_id == anna.device_id)
     assert sorted(r["status"] for r in stored) == ["applied"] * 28 + ["rejected"] * 2
+
+
+async def _feed(scope: object) -> list[tuple[str, str]]:
+    rows = await SyncChange.select(SyncChange.entity_id, SyncChange.reason).where(SyncChange.scope == scope)
+    return sorted((str(r["entity_id"]), r["reason"]) for r in rows)
+
+
+async def test_a_case_change_reaches_its_open_visits_once_at_the_end_and_not_when_rolled_back(db):
+    team = await make_team()
+    anna, bob = await make_collector(team), await make_collector(team)
+    case_id, address_id = await make_case(team)
+    await make_visit(case_id, address_id, team, assigned_to=anna.user_id)
+    bobs = await make_visit(case_id, address_id, team, assigned_to=bob.user_id)
+    before = await _feed(bob.user_id)
+    async with write_transaction(), deferred_inserts(SyncMutation):
+        await cases_service.publish_case_change(case_id, "kept")
+        await cases_service.publish_case_change(case_id, "kept")  # the same change twice is one row
+        assert await _feed(bob.user_id) == before  # put off to the end of the push
+
+        async def refused() -> None:
+            async with savepoint():
+                await cases_service.publish_case_change(case_id, "undone")
+                await flush_deferred(SyncChange)  # made inside the savepoint, then rolled back with it
+                assert (str(bobs), "undone") in await _feed(bob.user_id)
+                raise Refused
+
+        with pytest.raises(Refused):
+            await refused()
+    assert await _feed(bob.user_id) == sorted([*before, (str(bobs), "kept")])
+    async with write_transaction():  # outside a push: written at once
+        await cases_service.publish_case_change(case_id, "now")
+        assert (str(bobs), "now") in await _feed(bob.user_id)
+
+
+async def test_a_follow_up_for_a_collector_who_left_the_team_waits_for_dispatch(db):
+    visit, anna = await _visit()
+    async with write_transaction():
+        follow = await dispatch.raise_follow_up_visit(visit, origin="revisit:test")
+    assert follow is not None
+    assert follow["assigned_to"] == anna.user_id
+    await User.update({User.active: False}).where(User.id == anna.user_id)
+    count = await Visit.count().where(Visit.case == visit["case"])
+    async with write_transaction():
+        follow = await dispatch.raise_follow_up_visit(visit, origin="revisit:test")
+    assert follow is not None
+    assert (follow["assigned_to"], follow["status"]) == (None, "requested")
+    assert await Visit.count().where(Visit.case == visit["case"]) == count + 1  # one visit, nothing left over
+    stored = await Visit.select(Visit.status, Visit.assigned_to, Visit.version).where(Visit.id == follow["id"]).first()
+    assert stored == {"status": "requested", "assigned_to": None, "version": follow["version"]}
