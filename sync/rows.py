@@ -130,6 +130,13 @@ async def get_row(
     return rows[0]
 
 
+async def insert_returning(table: type[Table], values: dict[str, Any], column: Column) -> Any:
+    """Insert one row as ``insert_rows`` would and give back ``column`` (a serial id)."""
+    name = column._meta.db_column_name
+    rows = await run(table, f'{_insert_sql(table, 1)} RETURNING "{name}"', *_row_values(table, values))
+    return rows[0][name]
+
+
 async def insert_kept(table: type[Table], values: dict[str, Any]) -> dict[str, Any]:
     """Insert one row (``values`` must hold its primary key) and keep it for the transaction, as a row
     it locked: nobody else sees it before the commit. Returns it as ``get_row`` would; on PostgreSQL

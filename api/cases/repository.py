@@ -11,7 +11,17 @@ from api.cases.tables import Address, Case, CaseEvent, Visit, VisitEvent, VisitF
 from api.db import get_row, insert_rows
 from api.dispatch.visit_states import OPEN
 from sync.deferred import flush_deferred
-from sync.rows import as_first_locked, insert_kept, keep_rows, kept_row, list_rows, lock_rows, run, update_row
+from sync.rows import (
+    as_first_locked,
+    insert_kept,
+    insert_returning,
+    keep_rows,
+    kept_row,
+    list_rows,
+    lock_rows,
+    run,
+    update_row,
+)
 
 Row = dict[str, Any]
 _OPEN_SQL = ", ".join(f"'{s.value}'" for s in OPEN)  # constant status names
@@ -78,18 +88,16 @@ async def add_case_event(
     case_id: UUID, source_ref: str, from_status: str, to_status: str, reason: str, visit_id: UUID | None, data: Row
 ) -> int:
     """Append a status change to the case feed; returns its sequence id."""
-    rows = await CaseEvent.insert(
-        CaseEvent(
-            case=case_id,
-            source_ref=source_ref,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            visit=visit_id,
-            data=data,
-        )
-    ).returning(CaseEvent.id)
-    return int(rows[0]["id"])
+    values = {
+        "case": case_id,
+        "source_ref": source_ref,
+        "from_status": from_status,
+        "to_status": to_status,
+        "reason": reason,
+        "visit": visit_id,
+        "data": data,
+    }
+    return int(await insert_returning(CaseEvent, values, CaseEvent.id))
 
 
 async def list_case_events_after(

@@ -15,6 +15,7 @@ from api.db import UnitOfWork, current_unit_of_work, json_value, write_transacti
 from api.queue.registry import UnknownJob, get_job
 from api.queue.tables import Job
 from api.settings import Settings, get_settings
+from sync.rows import insert_returning
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,7 @@ async def defer(name: str, *args: JobArg, uow: UnitOfWork | None = None) -> int:
     uow = uow or current_unit_of_work()
     if uow is None:
         raise NoTransactionForJob(f"defer({name!r}) needs an open write_transaction()")
-    rows = await Job.insert(Job(name=name, args=list(args))).returning(Job.id)
-    job_id = int(rows[0]["id"])
+    job_id = int(await insert_returning(Job, {"name": name, "args": list(args)}, Job.id))
     if not uow.deferred_jobs:
         uow.after_commit(lambda: _dispatch_after_commit(uow))
     uow.deferred_jobs.append(job_id)
