@@ -30,7 +30,7 @@ from piccolo.querystring import QueryString
 from api.db_engines import DatabaseConnectionLost, _SQLiteEngine, is_connection_lost, make_engine
 from api.settings import DatabaseSettings
 from sync.deferred import deferred_mark, deferred_undo
-from sync.rows import forget_cached, get_row, insert_rows
+from sync.rows import flush_updates_in, forget_cached, get_row, insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +202,7 @@ async def fetch_pg(sql: str, *args: Any) -> list[asyncpg.Record]:
     engine = get_engine()
     transaction = engine.current_transaction.get()
     if transaction is not None:
+        await flush_updates_in(engine)  # it sees the row changes a sync push deferred
         rows: list[asyncpg.Record] = await transaction.connection.fetch(sql, *args)
         return rows
     if not isinstance(engine, PostgresEngine) or engine.pool is None:
@@ -340,6 +341,8 @@ async def savepoint() -> AsyncIterator[None]:
     refused item must not roll back the others. On PostgreSQL a savepoint that succeeded is released
     together with the next one's start (one round trip instead of two per item; until then its
     subtransaction simply stays open, which changes nothing, and COMMIT releases whatever is left).
+    Row changes deferred inside the block (``sync.rows.update_row``) are written before it ends, so a
+    change the database refuses fails the block, not the transaction.
     """
     engine = get_engine()
     transaction = engine.current_transaction.get()
@@ -350,6 +353,7 @@ async def savepoint() -> AsyncIterator[None]:
         mark = deferred_mark(transaction)
         try:
             yield
+            await flush_updates_in(engine)  # inside it: a change that cannot be written undoes the block
         except BaseException:
             await point.rollback_to()
             forget_cached_rows()
@@ -368,6 +372,7 @@ async def savepoint() -> AsyncIterator[None]:
     mark = deferred_mark(transaction)
     try:
         yield
+        await flush_updates_in(engine)  # inside it: a change that cannot be written undoes the block
     except BaseException:
         await connection.execute(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
         chain.pending = None  # any savepoint pending release was inside this one: gone with it

@@ -16,8 +16,10 @@ import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.querystring import QueryString
 
 from api.settings import DatabaseSettings
+from sync.rows import flush_updates_in
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +128,15 @@ _CONNECTION_LOST = (
 
 
 class _PostgresEngine(PostgresEngine):
-    """PostgreSQL engine whose transactions survive connections that die under them."""
+    """PostgreSQL engine whose transactions survive connections that die under them, and whose queries
+    see the row changes a sync push deferred (``sync.rows.update_row``)."""
 
     def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
         return _PostgresTransaction(engine=self, allow_nested=allow_nested)
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = True) -> Any:
+        await flush_updates_in(self)
+        return await super().run_querystring(querystring, in_pool)
 
 
 class _WriterConnection(aiosqlite.Connection):
@@ -188,6 +195,10 @@ class _SQLiteEngine(SQLiteEngine):
                 await connection.close()
             except Exception:
                 log.warning("closing the SQLite write connection failed", exc_info=True)
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
+        await flush_updates_in(self)  # queries see the row changes a sync push deferred
+        return await super().run_querystring(querystring, in_pool)
 
     def write_transaction(self, durable: bool = True) -> SQLiteTransaction:
         """A ``BEGIN IMMEDIATE`` transaction on the write connection (callers serialise them)."""

@@ -16,9 +16,9 @@ from typing import Any
 
 from piccolo.table import Table
 
-from sync.rows import Deferred, Pending, deferred_of, insert_values, of_transaction
+from sync.rows import Deferred, Pending, deferred_of, flush_updates_in, insert_values, of_transaction
 
-Mark = dict[Any, tuple[int, int]]
+Mark = tuple[dict[Any, tuple[int, int]], dict[tuple[type[Table], Any], tuple[set[Any], dict[str, Any]]]]
 Handler = Callable[[list[Any]], Awaitable[None]]
 
 _handlers: dict[str, tuple[type[Table], Handler]] = {}
@@ -67,6 +67,8 @@ async def flush_deferred(table: type[Table], *, every: bool = False) -> None:
     pending = deferred_of(table)
     if pending is None:
         return
+    if every:
+        await flush_updates_in(table._meta.db)  # first, every table: the calls read the rows they change
     for name, calls in list(pending.calls.items()):
         target, handler = _handlers[name]
         if (every or target is table) and calls.flushed < len(calls.rows):
@@ -81,20 +83,31 @@ async def flush_deferred(table: type[Table], *, every: bool = False) -> None:
 
 
 def deferred_mark(transaction: Any) -> Mark | None:
-    """Where the transaction's deferred rows and calls stand (taken when a savepoint opens)."""
-    pending = of_transaction(transaction).deferred
+    """Where the transaction's deferred rows, calls and row changes stand (taken when a savepoint opens)."""
+    state = of_transaction(transaction)
+    pending = state.deferred
     if pending is None:
         return None
-    return {key: (len(p.rows), p.flushed) for key, p in [*pending.tables.items(), *pending.calls.items()]}
+    counts = {key: (len(p.rows), p.flushed) for key, p in [*pending.tables.items(), *pending.calls.items()]}
+    changed = {key: (set(columns), dict(state.rows[key])) for key, columns in pending.updates.items()}
+    return counts, changed
 
 
 def deferred_undo(transaction: Any, mark: Mark | None) -> None:
     """A savepoint rolled back: drop the rows and calls added since ``mark``, and count those written
-    or made inside it (now undone) as not done."""
-    pending = of_transaction(transaction).deferred
+    or made inside it (now undone) as not done; row changes go back to what was deferred at ``mark``
+    (written inside the savepoint or not, the database no longer has them), their rows kept again
+    (locked before the savepoint, they still are). Call it after ``sync.rows.forget_cached``."""
+    state = of_transaction(transaction)
+    pending = state.deferred
     if pending is None:
         return
+    counts, changed = mark or ({}, {})
     for key, rows in [*pending.tables.items(), *pending.calls.items()]:
-        length, flushed = (mark or {}).get(key, (0, 0))
+        length, flushed = counts.get(key, (0, 0))
         del rows.rows[length:]
         rows.flushed = min(rows.flushed, flushed)
+    pending.updates = {key: set(columns) for key, (columns, _) in changed.items()}
+    pending.dirty = {table for table, _ in changed}
+    for key, (_, row) in changed.items():
+        state.rows[key] = dict(row)

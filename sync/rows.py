@@ -42,12 +42,18 @@ def _numbered(template: str) -> str:
     return "".join(parts)
 
 
-async def run(table: type[Table], template: str, *args: Any) -> list[dict[str, Any]]:
-    """Run SQL with ``{}`` placeholders on ``table``'s database; rows as dicts, as ``Table.raw`` gives them."""
+async def run(table: type[Table], template: str, *args: Any, sees_updates: bool = True) -> list[dict[str, Any]]:
+    """Run SQL with ``{}`` placeholders on ``table``'s database; rows as dicts, as ``Table.raw`` gives them.
+
+    Row changes deferred on ``table`` (``update_row``) are written first, unless ``sees_updates`` is
+    False: for a statement no deferred change can alter (one that reads only columns never updated)."""
     db = table._meta.db
-    if isinstance(db, PostgresEngine):
-        transaction = db.current_transaction.get()
-        if transaction is not None:
+    transaction = db.current_transaction.get()
+    if transaction is not None:
+        pending = of_transaction(transaction).deferred
+        if sees_updates and pending is not None and table in pending.dirty:  # it sees the rows as they are
+            await flush_updates(table)
+        if isinstance(db, PostgresEngine):
             records = await transaction.connection.fetch(_numbered(template), *args)
             return [dict(record) for record in records]
     rows: list[dict[str, Any]] = await table.raw(template, *args)
@@ -86,7 +92,43 @@ async def list_rows(table: type[Table], where: str, *args: Any) -> list[dict[str
 async def update_row(
     table: type[Table], row_id: Any, values: dict[Column, Any], *, increment: Column | None = None
 ) -> int | None:
-    """Write ``values`` to one row (and add 1 to ``increment``, returning its new value)."""
+    """Write ``values`` to one row (and add 1 to ``increment``, returning its new value).
+
+    A row the transaction keeps (locked), of a table registered with ``defer_updates_of``, inside
+    ``sync.deferred.deferred_inserts()``: the change is made to the kept copy now and written with the
+    block's other changes of the table in one statement later (``flush_updates``): when the block ends,
+    or before any statement on the table (``run``) or any query through Piccolo or ``api.db``."""
+    copies = _copies(table)
+    copy = copies.get((table, row_id)) if copies else None
+    if copy is not None and table in _UPDATES_DEFERRED:
+        pending = deferred_of(table)
+        if pending is not None:
+            return _defer_update(pending, table, row_id, copy, values, increment)
+    return await _update_now(table, row_id, values, increment=increment)
+
+
+def _defer_update(
+    pending: Deferred,
+    table: type[Table],
+    row_id: Any,
+    copy: dict[str, Any],
+    values: dict[Column, Any],
+    increment: Column | None,
+) -> int | None:
+    copy.update((c._meta.name, _as_read(sql_value(v, c))) for c, v in values.items())
+    dirty = pending.updates.setdefault((table, row_id), set())
+    dirty.update(values)
+    pending.dirty.add(table)
+    if increment is None:
+        return None
+    dirty.add(increment)
+    copy[increment._meta.name] = int(copy[increment._meta.name]) + 1  # locked: nobody else changes it
+    return int(copy[increment._meta.name])
+
+
+async def _update_now(
+    table: type[Table], row_id: Any, values: dict[Column, Any], *, increment: Column | None = None
+) -> int | None:
     names = [f'"{c._meta.db_column_name}" = {{}}' for c in values]
     args = [sql_value(v, c) for c, v in values.items()]
     returning = ""
@@ -150,7 +192,8 @@ async def insert_kept(table: type[Table], values: dict[str, Any]) -> dict[str, A
         assert found is not None, "a row inserted in this transaction is there"
         return found
     returning = _select_sql(table).removeprefix("SELECT ").split(" FROM ")[0]
-    row = (await run(table, f"{_insert_sql(table, 1)} RETURNING {returning}", *row_values))[0]
+    sql = f"{_insert_sql(table, 1)} RETURNING {returning}"
+    row = (await run(table, sql, *row_values, sees_updates=False))[0]
     _keep(table, _key(table, row[pk]), row)
     return dict(row)
 
@@ -326,7 +369,7 @@ async def insert_values(table: type[Table], values: list[list[Any]]) -> None:
     per_statement = max(1, 30_000 // len(_insertable(table)))  # under both databases' parameter limits
     for start in range(0, len(values), per_statement):
         chunk = values[start : start + per_statement]
-        await run(table, _insert_sql(table, len(chunk)), *(value for row in chunk for value in row))
+        await run(table, _insert_sql(table, len(chunk)), *(value for row in chunk for value in row), sees_updates=False)
 
 
 class Pending:
@@ -340,13 +383,59 @@ class Pending:
 
 
 class Deferred:
-    """What a transaction has put off (``sync.deferred``): rows per table, calls per name."""
+    """What a transaction has put off (``sync.deferred``): rows per table, calls per name, and the
+    columns changed of kept rows (``update_row``) not written yet, with their tables."""
 
-    __slots__ = ("calls", "tables")
+    __slots__ = ("calls", "dirty", "tables", "updates")
 
     def __init__(self) -> None:
         self.tables: dict[type[Table], Pending] = {}
         self.calls: dict[str, Pending] = {}
+        self.updates: dict[tuple[type[Table], Any], set[Column]] = {}
+        self.dirty: set[type[Table]] = set()
+
+
+_UPDATES_DEFERRED: set[type[Table]] = set()
+
+
+def defer_updates_of(*tables: type[Table]) -> None:
+    """Let ``update_row`` defer changes to kept rows of ``tables``: tables written only through it while
+    a transaction keeps their rows (visits and cases), with no unique index on a column it changes (an
+    insert does not wait for the deferred changes of other rows)."""
+    _UPDATES_DEFERRED.update(tables)
+
+
+async def flush_updates(table: type[Table]) -> None:
+    """Write the deferred changes to rows of ``table`` in the transaction its database has open: per
+    set of columns, one statement (PostgreSQL: ``UPDATE ... FROM unnest``), values from the kept copies."""
+    await flush_updates_in(table._meta.db, only=table)
+
+
+async def flush_updates_in(db: Any, *, only: type[Table] | None = None) -> None:
+    """``flush_updates`` of every table (or ``only``) for the transaction the engine ``db`` has open (its
+    engine calls it before every query it runs)."""
+    transaction = db.current_transaction.get()
+    if transaction is None:
+        return
+    state = _states.get()
+    if state is None or state.transaction is not transaction:
+        return
+    pending = state.deferred
+    if pending is None or not pending.updates:
+        return
+    if only is None:
+        updates, pending.updates = pending.updates, {}
+    else:
+        updates = {key: columns for key, columns in pending.updates.items() if key[0] is only}
+        pending.updates = {key: columns for key, columns in pending.updates.items() if key[0] is not only}
+    pending.dirty = {table for table, _ in pending.updates}
+    groups: dict[tuple[type[Table], tuple[Column, ...]], list[tuple[Any, ...]]] = {}
+    for (owner, row_id), columns in updates.items():
+        ordered = tuple(sorted(columns, key=lambda c: c._meta.name))
+        copy = state.rows[(owner, row_id)]  # a rolled-back savepoint restores what it drops (deferred_undo)
+        groups.setdefault((owner, ordered), []).append((row_id, *(copy[c._meta.name] for c in ordered)))
+    for (owner, ordered), rows in groups.items():
+        await update_many(owner, ordered, rows)
 
 
 def deferred_of(table: type[Table]) -> Deferred | None:
@@ -393,7 +482,7 @@ async def update_many(table: type[Table], columns: tuple[Column, ...], rows: lis
         await run(table, sql, *([sql_value(row[i], c) for row in rows] for i, c in enumerate(everything)))
         return
     for key, *values in rows:
-        await update_row(table, key, dict(zip(columns, values, strict=True)))
+        await _update_now(table, key, dict(zip(columns, values, strict=True)))
 
 
 def _array_type(column: Column) -> str:

@@ -13,6 +13,7 @@ from api.dispatch.visit_states import OPEN
 from sync.deferred import flush_deferred
 from sync.rows import (
     as_first_locked,
+    defer_updates_of,
     insert_kept,
     insert_returning,
     keep_rows,
@@ -52,6 +53,11 @@ _CASE_LIST_COLUMNS = (
     Case.version,
     Case.updated_at,
 )
+
+
+# Visits and cases are written only through ``update_row`` while a transaction keeps them: in a sync
+# push their changes are written once per table when the batch ends (``sync.rows.update_row``).
+defer_updates_of(Visit, Case)
 
 
 async def get_case(case_id: UUID, *, for_update: bool = False) -> Row | None:
@@ -251,7 +257,8 @@ async def open_visits_at_address(address_id: UUID) -> list[Row]:
 
 async def count_visits_of_case(case_id: UUID) -> int:
     """How many visits a case has had."""
-    rows = await run(Visit, 'SELECT count(*) AS n FROM visit WHERE "case" = {}', case_id)
+    sql = 'SELECT count(*) AS n FROM visit WHERE "case" = {}'
+    rows = await run(Visit, sql, case_id, sees_updates=False)  # a visit's case never changes
     return int(rows[0]["n"])
 
 

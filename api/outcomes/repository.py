@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from api.db import insert_rows, is_sqlite
 from api.outcomes.tables import Agreement, Promise, VisitOutcome
+from sync.deferred import flush_deferred
 from sync.rows import run
 
 Row = dict[str, Any]
@@ -18,14 +19,16 @@ def _now() -> datetime:
 
 
 async def create_outcome(values: Row) -> UUID:
-    """Insert an outcome record."""
+    """Insert an outcome record (deferrable, see ``sync.deferred``: every function here that reads
+    outcomes, or writes a row referring to one, writes the deferred ones first)."""
     outcome_id = values.get("id") or uuid4()
-    await insert_rows(VisitOutcome, [{**values, "id": outcome_id}])
+    await insert_rows(VisitOutcome, [{**values, "id": outcome_id}], deferrable=True)
     return UUID(str(outcome_id))
 
 
 async def latest_outcome(visit_id: UUID) -> Row | None:
     """The visit's current outcome record (the newest not superseded)."""
+    await flush_deferred(VisitOutcome)
     return (
         await VisitOutcome.select()
         .where((VisitOutcome.visit == visit_id) & (VisitOutcome.state != "superseded"))
@@ -36,6 +39,7 @@ async def latest_outcome(visit_id: UUID) -> Row | None:
 
 async def pending_confirmation(case_id: UUID, code: str) -> Row | None:
     """The outcome of a case waiting for a supervisor's confirmation."""
+    await flush_deferred(VisitOutcome)
     return (
         await VisitOutcome.select()
         .where(
@@ -49,6 +53,7 @@ async def pending_confirmation(case_id: UUID, code: str) -> Row | None:
 
 async def decide_outcome(outcome_id: UUID, state: str, by: UUID) -> None:
     """Mark an outcome confirmed or rejected."""
+    await flush_deferred(VisitOutcome)
     await VisitOutcome.update(
         {VisitOutcome.state: state, VisitOutcome.decided_by: by, VisitOutcome.decided_at: _now()}
     ).where(VisitOutcome.id == outcome_id)
@@ -62,6 +67,7 @@ async def supersede_open_promises(case_id: UUID) -> None:
 
 async def create_promise(values: Row) -> UUID:
     """Insert a promise."""
+    await flush_deferred(VisitOutcome)
     promise_id = values.get("id") or uuid4()
     await insert_rows(Promise, [{**values, "id": promise_id}])
     return UUID(str(promise_id))
@@ -92,6 +98,7 @@ async def list_promises(case_id: UUID) -> list[Row]:
 
 async def create_agreement(values: Row) -> UUID:
     """Insert an agreement."""
+    await flush_deferred(VisitOutcome)
     agreement = Agreement(**values)
     await agreement.save()
     return UUID(str(agreement.id))
@@ -137,6 +144,7 @@ async def decide_agreement(agreement_id: UUID, status: str, by: UUID, comment: s
 
 async def supersede_outcomes(visit_id: UUID) -> None:
     """Mark a visit's current outcomes superseded (they stay on record)."""
+    await flush_deferred(VisitOutcome)
     await VisitOutcome.update({VisitOutcome.state: "superseded"}).where(
         (VisitOutcome.visit == visit_id) & (VisitOutcome.state != "superseded")
     )

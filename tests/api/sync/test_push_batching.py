@@ -7,6 +7,7 @@ a refused mutation leaving nothing behind, nothing acknowledged ever missing.
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -191,3 +192,68 @@ async def test_a_follow_up_for_a_collector_who_left_the_team_waits_for_dispatch(
     assert await Visit.count().where(Visit.case == visit["case"]) == count + 1  # one visit, nothing left over
     stored = await Visit.select(Visit.status, Visit.assigned_to, Visit.version).where(Visit.id == follow["id"]).first()
     assert stored == {"status": "requested", "assigned_to": None, "version": follow["version"]}
+
+
+async def _stored(visit_id: object) -> dict:
+    row = await Visit.select(Visit.priority, Visit.version).where(Visit.id == visit_id).first()
+    assert row is not None
+    return row
+
+
+async def test_a_push_writes_a_kept_visits_changes_once_and_every_query_sees_them_first(db):
+    visit, _ = await _visit()
+    async with write_transaction(), deferred_inserts(SyncMutation):
+        await cases_repo.lock_visits([visit["id"]])
+        first = await cases_repo.update_visit(visit["id"], {Visit.priority: 5})
+        second = await cases_repo.update_visit(visit["id"], {Visit.status: "checked_in"})
+        assert (first, second) == (visit["version"] + 1, visit["version"] + 2)
+        kept = await cases_repo.get_visit(visit["id"])
+        assert kept is not None
+        assert (kept["priority"], kept["status"], kept["version"]) == (5, "checked_in", second)
+        # a query through Piccolo, and one through sync.rows on the table, see the changes
+        assert await _stored(visit["id"]) == {"priority": 5, "version": second}
+        await cases_repo.update_visit(visit["id"], {Visit.priority: 6})
+        open_ = await cases_repo.open_visits_of_cases([visit["case"]])
+        assert [(v["priority"], v["version"]) for v in open_ if v["id"] == visit["id"]] == [(6, second + 1)]
+        await cases_repo.update_visit(visit["id"], {Visit.priority: 7})
+    assert await _stored(visit["id"]) == {"priority": 7, "version": second + 2}  # the block's end writes it
+
+
+async def test_a_rolled_back_savepoint_undoes_its_deferred_changes_and_keeps_the_earlier_ones(db):
+    visit, _ = await _visit()
+    async with write_transaction(), deferred_inserts(SyncMutation):
+        await cases_repo.lock_visits([visit["id"]])
+        kept = await cases_repo.update_visit(visit["id"], {Visit.priority: 3})
+
+        async def refused(flush: bool) -> None:
+            async with savepoint():
+                await cases_repo.update_visit(visit["id"], {Visit.priority: 99, Visit.status: "cancelled"})
+                if flush:  # written inside the savepoint: the database undoes it too
+                    assert await _stored(visit["id"]) == {"priority": 99, "version": kept + 1}
+                raise Refused
+
+        for flush in (False, True):
+            with pytest.raises(Refused):
+                await refused(flush)
+            again = await cases_repo.get_visit(visit["id"])
+            assert again is not None
+            assert (again["priority"], again["status"], again["version"]) == (3, visit["status"], kept)
+        async with savepoint():
+            last = await cases_repo.update_visit(visit["id"], {Visit.priority: 4})
+    assert last == kept + 1
+    stored = await Visit.select(Visit.priority, Visit.status, Visit.version).where(Visit.id == visit["id"]).first()
+    assert stored == {"priority": 4, "status": visit["status"], "version": kept + 1}
+
+
+async def test_a_deferred_change_the_database_refuses_fails_its_savepoint_not_the_push(db):
+    visit, _ = await _visit()
+    other, _ = await _visit()
+    async with write_transaction(), deferred_inserts(SyncMutation):
+        await cases_repo.lock_visits([visit["id"], other["id"]])
+        await cases_repo.update_visit(other["id"], {Visit.priority: 8})
+        with pytest.raises(Exception, match=r"(?i)foreign key"):
+            async with savepoint():  # no such collector: refused when written, at the block's end
+                await cases_repo.update_visit(visit["id"], {Visit.assigned_to: uuid.uuid4()})
+        await cases_repo.update_visit(visit["id"], {Visit.priority: 9})
+    assert (await _stored(other["id"]))["priority"] == 8
+    assert (await _stored(visit["id"]))["priority"] == 9
