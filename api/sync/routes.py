@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from litestar import Controller, Request, Response, get, post
-from litestar.enums import MediaType
+from litestar import Controller, Request, get, post
 from litestar.params import Parameter
 
 from api.auth import APP_VERSION_HEADER, STAFF_MANAGERS, allow, device_only
@@ -18,7 +17,6 @@ from api.http import Offset, errors, transactional
 from api.people.roles import Principal
 from api.sync import resolutions, schemas, service
 from api.sync.errors import ResolutionNotPossible
-from api.wire import WireResponse, preferred_msgpack
 from sync.errors import (
     BatchTooLarge,
     ConflictAlreadyResolved,
@@ -40,26 +38,16 @@ class SyncController(Controller):
 
     @get("/pull", guards=[device_only], responses=errors(CursorInvalid, ProtocolVersionUnsupported))
     async def pull(
-        self,
-        request: Request[Any, Any, Any],
-        principal: Principal,
-        protocol: Protocol,
-        cursor: str | None = None,
-        limit: Limit = 200,
-    ) -> Response[schemas.PullResponse]:
+        self, principal: Principal, protocol: Protocol, cursor: str | None = None, limit: Limit = 200
+    ) -> schemas.PullResponse:
         """Changes in your scope after ``cursor``: visits with what is needed at the door (upserts), visits you
         lost with the reason (reassigned, unassigned, cancelled, closed), and resolved conflicts of yours. Keep
         pulling with the returned cursor while ``has_more``. Without a cursor: everything from the beginning."""
-        answer: schemas.PullResponse | bytes
-        if preferred_msgpack(request.headers.get("accept", "")) is None:  # JSON: written by the database
-            new_cursor, answer = await service.pull_json(principal, cursor, limit, protocol)
-        else:
-            answer = await service.pull(principal, cursor, limit, protocol)
-            new_cursor = answer.cursor
-        if service.pull_due(principal, new_cursor, protocol):  # device health, coalesced (see record_pull)
+        page = await service.pull(principal, cursor, limit, protocol)
+        if service.pull_due(principal, page.cursor, protocol):  # device health, coalesced (see record_pull)
             async with single_write():  # one upsert
-                await service.record_pull(principal, new_cursor, protocol)
-        return WireResponse(answer, media_type=MediaType.JSON)
+                await service.record_pull(principal, page.cursor, protocol)
+        return page
 
     @post("/push", guards=[device_only], status_code=200, responses=errors(ProtocolVersionUnsupported, BatchTooLarge))
     @transactional

@@ -3,19 +3,16 @@ Never commits; the HTTP doors open the transactions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
-
-import msgspec
 
 from api.cases import repository as cases_repo
 from api.db import json_value, savepoint
 from api.people import repository as people_repo
 from api.people.roles import Principal, Role
 from api.settings import get_settings
-from api.sync import door, door_json, schemas
+from api.sync import door, schemas
 from api.sync.handlers import HANDLERS
 from sync import changes, conflicts, devices
 from sync import push as engine
@@ -49,103 +46,59 @@ def conflict_view(row: Row) -> schemas.ConflictView:
     )
 
 
-# What decides whether a collector still has a visit: its status, its case's status, its owners.
-VisitState = tuple[str, str, frozenset[UUID] | set[UUID]]
-
-
-def _removal_reason(user_id: UUID, change: changes.Change, state: VisitState | None) -> str | None:
-    """None when the collector still has the visit the change names; else why they lost it.
+async def _assemble(
+    user_id: UUID, page: changes.Page, at_door: door.AtDoor
+) -> tuple[list[schemas.VisitAtDoor], list[Removal], list[Row]]:
+    """Turn a page of feed entries into what the phone stores: each changed visit as it is *now*.
 
     The feed says which visits changed; whether the collector still has one is read from the current
     state, not from the entry's kind. Entries of one visit written by concurrent transactions can sort
     out of causal order (a transaction's id is taken before it waits for the visit's lock), so trusting
     the kind could leave a phone with a visit it lost; the current state cannot be out of order.
     """
-    if state is not None and user_id in state[2] and state[0] != "cancelled":
-        return None
-    if change.kind == changes.REMOVE:
-        return change.reason
-    return _why_gone(state)
-
-
-def _why_gone(state: VisitState | None) -> str:
-    if state is None:
-        return "deleted"
-    if state[0] == "cancelled":
-        return "closed" if state[1] in ("closed", "paid", "deceased") else "cancelled"
-    return "reassigned"
-
-
-def _split(user_id: UUID, page: changes.Page, states: Mapping[UUID, VisitState]) -> tuple[list[UUID], list[Removal]]:
-    """The page's visits the collector has (ids, in feed order) and the ones they lost (with the reason)."""
-    kept: list[UUID] = []
+    visits: list[schemas.VisitAtDoor] = []
     removals: list[Removal] = []
     for change in page.changes:
         if change.entity != "visit":
             continue
-        reason = _removal_reason(user_id, change, states.get(change.entity_id))
-        if reason is None:
-            kept.append(change.entity_id)
-        else:
-            removals.append(Removal(entity="visit", id=change.entity_id, reason=reason))
-    return kept, removals
+        found = at_door.get(change.entity_id)
+        if found is not None and user_id in found[1] and found[0].status != "cancelled":
+            visits.append(found[0])
+            continue
+        reason = change.reason if change.kind == changes.REMOVE else _why_gone(found[0] if found else None)
+        removals.append(Removal(entity="visit", id=change.entity_id, reason=reason))
+    resolved = await conflicts.get_many([c.entity_id for c in page.changes if c.entity == "conflict"])
+    return visits, removals, resolved
 
 
-async def _resolved(page: changes.Page) -> list[schemas.ConflictView]:
-    rows = await conflicts.get_many([c.entity_id for c in page.changes if c.entity == "conflict"])
-    return [conflict_view(r) for r in rows]
-
-
-async def _page(
-    principal: Principal, cursor_text: str | None, limit: int, protocol: int
-) -> tuple[changes.Page, door.AtDoor]:
-    engine.check_protocol(protocol)
-    assert principal.device_id is not None
-    cursor = Cursor.decode(cursor_text)
-    if changes.postgres():  # the page and its visits in one round trip
-        return await door.page_at_door(principal.user_id, cursor, limit)
-    page = await changes.read(principal.user_id, cursor, limit)
-    return page, await door.visits_at_door([c.entity_id for c in page.changes if c.entity == "visit"])
+def _why_gone(visit: schemas.VisitAtDoor | None) -> str:
+    if visit is None:
+        return "deleted"
+    if visit.status == "cancelled":
+        return "closed" if visit.case.status in ("closed", "paid", "deceased") else "cancelled"
+    return "reassigned"
 
 
 async def pull(principal: Principal, cursor_text: str | None, limit: int, protocol: int) -> schemas.PullResponse:
     """The changes in the collector's scope after the cursor, with what is needed at the door."""
-    page, at_door = await _page(principal, cursor_text, limit, protocol)
-    states = {k: (v.status, v.case.status, owners) for k, (v, owners) in at_door.items()}
-    kept, removals = _split(principal.user_id, page, states)
+    engine.check_protocol(protocol)
+    assert principal.device_id is not None
+    cursor = Cursor.decode(cursor_text)
+    if changes.postgres():  # the page and its visits in one round trip
+        page, at_door = await door.page_at_door(principal.user_id, cursor, limit)
+    else:
+        page = await changes.read(principal.user_id, cursor, limit)
+        at_door = await door.visits_at_door([c.entity_id for c in page.changes if c.entity == "visit"])
+    visits, removals, resolved = await _assemble(principal.user_id, page, at_door)
     return schemas.PullResponse(
         protocol=CURRENT,
         server_time=datetime.now(UTC),
         cursor=page.cursor.encode(),
         has_more=page.has_more,
-        visits=[at_door[k][0] for k in kept],
+        visits=visits,
         removals=removals,
-        conflicts=await _resolved(page),
+        conflicts=[conflict_view(r) for r in resolved],
     )
-
-
-async def pull_json(principal: Principal, cursor_text: str | None, limit: int, protocol: int) -> tuple[str, bytes]:
-    """``pull`` encoded as JSON, and its cursor. On PostgreSQL the database writes the visits' JSON
-    (``api.sync.door_json``); elsewhere it is ``pull`` through msgspec."""
-    if not changes.postgres():
-        plain = await pull(principal, cursor_text, limit, protocol)
-        return plain.cursor, msgspec.json.encode(plain)
-    engine.check_protocol(protocol)
-    assert principal.device_id is not None
-    page, at_door = await door_json.page_at_door_json(principal.user_id, Cursor.decode(cursor_text), limit)
-    states = {k: (v.status, v.case_status, v.owners) for k, v in at_door.items()}
-    kept, removals = _split(principal.user_id, page, states)
-    cursor = page.cursor.encode()
-    answer = door_json.PullAnswer(
-        protocol=CURRENT,
-        server_time=datetime.now(UTC),
-        cursor=cursor,
-        has_more=page.has_more,
-        visits=[at_door[k].json for k in kept],
-        removals=removals,
-        conflicts=await _resolved(page),
-    )
-    return cursor, msgspec.json.encode(answer)
 
 
 def pull_due(principal: Principal, cursor: str, protocol: int) -> bool:
