@@ -191,8 +191,24 @@ async def decoded_lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
         yield pending
 
 
-async def csv_records(lines: AsyncIterator[str], batch: int = 1000) -> AsyncIterator[list[list[str]]]:
-    """CSV records from lines, in batches; a quoted field may span lines (balanced quotes end a record)."""
+def _parsed(records: list[str]) -> list[list[str] | str]:
+    """The fields of each record; a record the csv module refuses (a bare carriage return inside a
+    field, a NUL) is the error text instead, and the others still count."""
+    try:
+        return list(csv.reader(records))
+    except csv.Error:
+        out: list[list[str] | str] = []
+        for record in records:
+            try:
+                out.extend(csv.reader([record]))
+            except csv.Error as exc:
+                out.append(f"not CSV: {exc}")
+        return out
+
+
+async def csv_records(lines: AsyncIterator[str], batch: int = 1000) -> AsyncIterator[list[list[str] | str]]:
+    """CSV records from lines, in batches; a quoted field may span lines (balanced quotes end a record).
+    A record that is not CSV comes as its error text."""
     records: list[str] = []
     pending: list[str] = []
     odd_quotes = False
@@ -207,9 +223,9 @@ async def csv_records(lines: AsyncIterator[str], batch: int = 1000) -> AsyncIter
         if line.strip():
             records.append(line)
         if len(records) >= batch:
-            yield list(csv.reader(records))
+            yield _parsed(records)
             records = []
     if pending:
         records.append("".join(pending))
     if records:
-        yield list(csv.reader(records))
+        yield _parsed(records)

@@ -77,10 +77,14 @@ async def _csv_dicts(lines: AsyncIterator[str]) -> AsyncIterator[Record]:
     async for batch in csv_records(lines):
         for values in batch:
             if plan is None:
+                if isinstance(values, str):
+                    raise ImportHeaderInvalid(f"the header row is {values}")
                 plan = _plan(values)
                 continue
             number += 1
-            if len(values) != plan.width:
+            if isinstance(values, str):
+                yield number, values, False
+            elif len(values) != plan.width:
                 yield number, f"expected {plan.width} fields, found {len(values)}", False
             else:
                 yield number, plan.record(values), False

@@ -149,6 +149,22 @@ async def test_http_import_streams_csv_and_refuses_unknown_formats(client):
     assert forbidden.status_code == 403
 
 
+async def test_a_record_the_csv_module_refuses_is_a_bad_row_and_a_bad_header_a_coded_400(client):
+    await make_team("north")
+    admin = await make_staff(Role.ADMIN)
+    body = csv_body("north").replace("core,A6,Too Few Fields\n", "core,A6,Bare\rReturn,,,1.00,CNY,3,,,,,,,,\n")
+    answer = await client.post("/v1/cases/import", content=body, headers={**admin.headers, "Content-Type": "text/csv"})
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert (report["rows"], report["created"], report["failed"]) == (8, 3, 5)
+    assert [e["row"] for e in report["errors"]][3] == 6
+    assert report["errors"][3]["error"].startswith("not CSV: ")  # the csv module's own words
+    header = await client.post(
+        "/v1/cases/import", content=b"}:1\r{\n", headers={**admin.headers, "Content-Type": "text/csv"}
+    )
+    assert (header.status_code, header.json()["code"]) == (400, "400.20"), header.text
+
+
 def test_cli_import_shows_progress_and_writes_the_error_report(tmp_path):
     env = embedded_env(tmp_path)
     cli("teams", "create", "north", env=env)
