@@ -50,18 +50,33 @@ class ChunkInterrupted(Exception):
 
 @dataclass
 class UploadFiles:
-    """The scratch files of one upload."""
+    """The scratch files of one upload.
+
+    A chunk opens this twice and touches each file: the paths are plain strings (pathlib objects
+    cost more to build than the system calls made with them); the Path views are for other callers.
+    """
 
     folder: Path
     upload_id: UUID
-    part: Path = field(init=False)
-    offset_file: Path = field(init=False)
-    info_file: Path = field(init=False)
+    _base: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.part = self.folder / f"{self.upload_id}.part"
-        self.offset_file = self.folder / f"{self.upload_id}.offset"
-        self.info_file = self.folder / f"{self.upload_id}.info"
+        self._base = os.path.join(self.folder, str(self.upload_id))
+
+    @property
+    def part(self) -> Path:
+        """The bytes received so far."""
+        return Path(self._base + ".part")
+
+    @property
+    def offset_file(self) -> Path:
+        """The acknowledged offset."""
+        return Path(self._base + ".offset")
+
+    @property
+    def info_file(self) -> Path:
+        """The open upload's facts."""
+        return Path(self._base + ".info")
 
     def create(self, info: dict[str, Any]) -> None:
         """Make the empty part file, offset 0, and the upload's facts a PATCH needs (owner, length, hash)."""
@@ -79,14 +94,14 @@ class UploadFiles:
     def read_info(self) -> dict[str, Any] | None:
         """The open upload's facts, or None once it is finished (its scratch files are gone)."""
         try:
-            info = msgspec.json.decode(self.info_file.read_bytes())
+            info = msgspec.json.decode(_read(self._base + ".info"))
         except (FileNotFoundError, msgspec.DecodeError):
             return None
         return info if isinstance(info, dict) else None
 
     def exists(self) -> bool:
         """True while the scratch files are there."""
-        return self.part.is_file()
+        return os.path.isfile(self._base + ".part")
 
     def offset(self) -> int:
         """Bytes acknowledged so far and still in the part file (0 if either file is missing).
@@ -94,15 +109,15 @@ class UploadFiles:
         Neither file is fsynced per chunk, so after a power cut the recorded offset may run ahead
         of the bytes that reached the disk: the part file's size caps it (see the module doc)."""
         try:
-            recorded = int(self.offset_file.read_bytes().strip() or 0)
-            return min(recorded, self.part.stat().st_size)
+            recorded = int(_read(self._base + ".offset").strip() or 0)
+            return min(recorded, os.stat(self._base + ".part").st_size)
         except (FileNotFoundError, ValueError):
             return 0
 
     def _write_offset(self, offset: int) -> None:
         # One fixed-width record rewritten in place: a rename per chunk costs a millisecond here. A
         # torn write can only lose progress (the whole-file sha256 check catches any wrong offset).
-        fd = os.open(self.offset_file, os.O_WRONLY | os.O_CREAT, 0o600)
+        fd = os.open(self._base + ".offset", os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             os.pwrite(fd, str(offset).rjust(OFFSET_WIDTH).encode(), 0)
         finally:
@@ -118,7 +133,7 @@ class UploadFiles:
     def locked(self) -> Iterator[int]:
         """Hold the writer lock; yields the part file's descriptor. UploadBusy if another writer holds it."""
         try:
-            fd = os.open(self.part, os.O_RDWR)
+            fd = os.open(self._base + ".part", os.O_RDWR)
         except FileNotFoundError:  # finished, terminated or expired a moment ago
             raise UploadGone(f"upload {self.upload_id} takes no more bytes") from None
         try:
@@ -194,6 +209,15 @@ class UploadFiles:
 
 
 SYNC_EVERY = 16 * 1024 * 1024
+
+
+def _read(path: str) -> bytes:
+    """A small file's bytes (the offset record, the facts of an upload)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 64 * 1024)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes, at: int) -> None:
