@@ -51,6 +51,17 @@ class HashFeed:
             await self._hand_over()
 
     async def _hand_over(self) -> None:
+        worker, queued = self._enqueue()
+        if queued > QUEUE_LIMIT:
+            await _finished(worker)
+
+    def flush(self) -> None:
+        """Hand what is not handed over yet to the worker, without waiting (a state kept between
+        chunks then holds no bytes once the worker is done: an abandoned upload costs no memory)."""
+        if self._batch:
+            self._enqueue()
+
+    def _enqueue(self) -> tuple[concurrent.futures.Future[None], int]:
         batch, size = self._batch, self._batch_size
         self._batch, self._batch_size = [], 0
         with self._lock:
@@ -58,14 +69,11 @@ class HashFeed:
             self._queued += size
             if self._worker is None:
                 self._worker = _HASHING.submit(self._drain)
-            worker, queued = self._worker, self._queued
-        if queued > QUEUE_LIMIT:
-            await _finished(worker)
+            return self._worker, self._queued
 
     async def settled(self) -> None:
         """Wait until every byte fed so far went through its hashes."""
-        if self._batch:
-            await self._hand_over()
+        self.flush()
         while True:
             with self._lock:
                 worker = self._worker

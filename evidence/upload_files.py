@@ -204,6 +204,7 @@ class UploadFiles:
             os.ftruncate(fd, offset)
         self._write_offset(offset)
         if whole is not None:  # it covers exactly the acknowledged bytes (some may still be queued)
+            whole.feed.flush()
             RUNNING.keep(self.upload_id, RunningHash(offset, whole.state, whole.feed))
 
 

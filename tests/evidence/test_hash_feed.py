@@ -57,3 +57,14 @@ def test_running_hashes_match_only_the_acknowledged_offset():
     for upload_id in (first, uuid.uuid4(), uuid.uuid4()):  # bounded: the oldest goes first
         running.keep(upload_id, hash_feed.RunningHash(5, fresh.state, fresh.feed))
     assert running.take(first, 5) is None
+
+
+async def test_a_flushed_feed_holds_no_bytes_once_the_worker_is_done():
+    feed = HashFeed()
+    whole = hashlib.sha256()
+    await feed.add(b"x" * 1000, (whole,))  # below a batch: still the loop's
+    feed.flush()  # what the end of every acknowledged chunk does
+    assert feed._batch == []
+    await feed.settled()
+    assert not feed._queue
+    assert whole.hexdigest() == hashlib.sha256(b"x" * 1000).hexdigest()
