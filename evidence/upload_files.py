@@ -16,8 +16,8 @@ bytes actually on disk, and the client re-sends from there (tus lets the server'
 What was acknowledged and survived is kept; bytes past the recorded offset are cut. If a crash left
 bytes that are wrong rather than missing, the whole-file sha256 at completion refuses the upload
 (422) and nothing becomes evidence. The running whole-file hash lives in memory only
-(:class:`RunningHashes`); after a restart, or when a chunk went to another process, the completion
-re-reads the file.
+(:mod:`evidence.hash_feed`); after a restart, or when a chunk went to another process, the
+completion re-reads the file.
 """
 
 from __future__ import annotations
@@ -25,9 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import hashlib
 import os
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +35,7 @@ from uuid import UUID
 import msgspec
 
 from evidence.errors import UploadBusy, UploadChecksumMismatch, UploadExceedsLength, UploadGone
+from evidence.hash_feed import RUNNING, HashFeed, RunningHash
 from evidence.tus import Checksum
 
 
@@ -152,17 +151,15 @@ class UploadFiles:
 
         The body may not run past ``length``. With a checksum the chunk is kept only if it matches
         (UploadChecksumMismatch otherwise, chunk discarded); without one, an interrupted body keeps
-        what arrived, as tus recommends, and ChunkInterrupted reports it. Each piece is written and
-        hashed as it arrives, on the event loop, like a bare handler writes: handing pieces to a
-        worker thread (tried twice: writes and hashes, then hashes alone) cost more in GIL hand-offs
-        and context switches than the hashing itself on this 2-core machine (a 1 MB PATCH took
-        3.5-5 ms with the worker, 2.8-4 ms inline; a bare write 2.2 ms). One core hashes 1.4 GB/s.
+        what arrived, as tus recommends, and ChunkInterrupted reports it. Each piece is written as
+        it arrives (like a bare handler) and queued for the hashes (see :mod:`evidence.hash_feed`).
         """
         if os.fstat(fd).st_size != start:  # leftovers of a request that died after the last acknowledgement
             os.ftruncate(fd, start)
         chunk_hash = checksum.hasher() if checksum is not None else None
         whole = RUNNING.take(self.upload_id, start)
-        hashers = tuple(h for h in (chunk_hash, whole) if h is not None)
+        feed = whole.feed if whole is not None else HashFeed()
+        hashers = tuple(h for h in (chunk_hash, whole.state if whole else None) if h is not None)
         position = start
         try:
             async for data in chunks:
@@ -170,8 +167,10 @@ class UploadFiles:
                     raise UploadExceedsLength(f"the body runs past Upload-Length ({length})")
                 _write_all(fd, data, position)
                 position += len(data)
-                for hasher in hashers:  # while the piece is still in the CPU cache
-                    hasher.update(data)
+                if hashers:
+                    await feed.add(data, hashers)
+            if chunk_hash is not None:
+                await feed.settled()
         except ChunkInterrupted:
             kept = start if chunk_hash is not None else position
             self._acknowledge(fd, kept, whole if chunk_hash is None else None)
@@ -186,10 +185,10 @@ class UploadFiles:
         self._sync_in_background(start, position)
         return position
 
-    def whole_file_sha256(self, length: int) -> str | None:
+    async def whole_file_sha256(self, length: int) -> str | None:
         """The sha256 of the first ``length`` bytes if this process hashed them on the way in."""
         whole = RUNNING.take(self.upload_id, length)
-        return whole.hexdigest() if whole is not None else None
+        return await whole.hexdigest() if whole is not None else None
 
     def _sync_in_background(self, start: int, end: int) -> None:
         """Flush the part file to disk now and then while bytes still arrive, so the final fsync
@@ -200,12 +199,13 @@ class UploadFiles:
         _BACKGROUND.add(task)
         task.add_done_callback(_BACKGROUND.discard)
 
-    def _acknowledge(self, fd: int, offset: int, whole: hashlib._Hash | None) -> None:
+    def _acknowledge(self, fd: int, offset: int, whole: RunningHash | None) -> None:
         if os.fstat(fd).st_size != offset:
             os.ftruncate(fd, offset)
         self._write_offset(offset)
-        if whole is not None:  # it covers exactly the acknowledged bytes
-            RUNNING.keep(self.upload_id, offset, whole)
+        if whole is not None:  # it covers exactly the acknowledged bytes (some may still be queued)
+            whole.feed.flush()
+            RUNNING.keep(self.upload_id, RunningHash(offset, whole.state, whole.feed))
 
 
 SYNC_EVERY = 8 * 1024 * 1024
@@ -239,35 +239,3 @@ def _datasync(path: Path) -> None:
             os.fdatasync(fd)
         finally:
             os.close(fd)
-
-
-class RunningHashes:
-    """Whole-file sha256 states of uploads in progress in this process, by acknowledged offset.
-
-    Only a shortcut: when the next chunk lands in another process (or after a restart), the
-    completion re-reads the file instead. Bounded, oldest dropped first."""
-
-    def __init__(self, limit: int = 4096) -> None:
-        self._states: OrderedDict[UUID, tuple[int, hashlib._Hash]] = OrderedDict()
-        self.limit = limit
-
-    def take(self, upload_id: UUID, offset: int) -> hashlib._Hash | None:
-        """The state at ``offset`` (removed: the caller puts it back when the chunk is kept).
-        A new upload (offset 0) starts a fresh state."""
-        found = self._states.pop(upload_id, None)
-        if found is not None and found[0] == offset:
-            return found[1]
-        return hashlib.sha256() if offset == 0 else None
-
-    def keep(self, upload_id: UUID, offset: int, state: hashlib._Hash) -> None:
-        """Remember the state after ``offset`` bytes."""
-        self._states[upload_id] = (offset, state)
-        while len(self._states) > self.limit:
-            self._states.popitem(last=False)
-
-    def forget(self) -> None:
-        """Drop every state (what a restart does)."""
-        self._states.clear()
-
-
-RUNNING = RunningHashes()
