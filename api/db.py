@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,13 @@ def _sqlite_reader(path: Path) -> SqliteReader:
     return reader
 
 
+@lru_cache(maxsize=64)
+def _compiled(template: str, engine_type: str, arg_count: int) -> str:
+    """A template's SQL for an engine, built once (Piccolo builds it again on every call: a sixth of
+    the token lookup every request makes, in a profile). The arguments are plain values, as they are."""
+    return QueryString(template, *([None] * arg_count)).compile_string(engine_type)[0]
+
+
 async def fetch_one(template: str, *args: Any) -> dict[str, Any] | None:
     """Run a small read-only query (``{}`` placeholders) the cheapest way the engine allows.
 
@@ -179,16 +187,13 @@ async def fetch_one(template: str, *args: Any) -> dict[str, Any] | None:
     Rows are dicts keyed by the selected names.
     """
     engine = get_engine()
-    query = QueryString(template, *args)
     if engine.current_transaction.get() is None:
         if isinstance(engine, PostgresEngine) and engine.pool is not None:
-            sql, values = query.compile_string("postgres")
-            record = await engine.pool.fetchrow(sql, *values)
+            record = await engine.pool.fetchrow(_compiled(template, "postgres", len(args)), *args)
             return None if record is None else dict(record)
         if isinstance(engine, SQLiteEngine):
-            sql, values = query.compile_string("sqlite")
-            return _sqlite_reader(Path(engine.path)).fetch_one(sql, values)
-    rows = await engine.run_querystring(query)
+            return _sqlite_reader(Path(engine.path)).fetch_one(_compiled(template, "sqlite", len(args)), list(args))
+    rows = await engine.run_querystring(QueryString(template, *args))
     return dict(rows[0]) if rows else None
 
 

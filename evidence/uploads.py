@@ -212,7 +212,7 @@ async def complete_upload(config: EvidenceConfig, row: Mapping[str, Any], who: W
     """
     files = UploadFiles(config.upload_dir, row["id"])
     with files.locked():
-        actual = files.whole_file_sha256(int(row["length"])) or await asyncio.to_thread(sha256_file, files.part)
+        actual = await files.whole_file_sha256(int(row["length"])) or await asyncio.to_thread(sha256_file, files.part)
         if actual != row["sha256"]:
             await _reject(config, row, f"sha256 of the received file is {actual}")
             raise UploadHashMismatch(

@@ -265,3 +265,61 @@ async def test_after_a_power_cut_the_offset_never_runs_ahead_of_the_bytes_on_dis
     assert rest.headers["upload-offset"] == str(len(data))
     original = await client.get(f"/v1/evidence/items/{item['id']}/original", headers=field.legal.headers)
     assert original.content == data
+
+
+async def _half_sent(client: httpx.AsyncClient, data: bytes):
+    """A declared upload with its first 100,000 bytes acknowledged; (field, item, location, files)."""
+    from api.evidence.config import evidence_config
+    from evidence.upload_files import UploadFiles
+
+    field = await make_field()
+    item = await declare(client, field, data, "document")
+    location = (await tus_create(client, field, str(item["id"]), sha256(data), len(data), "document")).headers[
+        "location"
+    ]
+    assert (await tus_patch(client, field, location, 0, data[:100_000])).status_code == 204
+    return field, item, location, UploadFiles(evidence_config().upload_dir, uuid.UUID(location.rsplit("/", 1)[1]))
+
+
+async def test_a_resume_without_the_running_hash_is_verified_by_reading_the_file(client: httpx.AsyncClient):
+    from evidence.hash_feed import RUNNING
+
+    data = os.urandom(300_000)
+    field, item, location, _ = await _half_sent(client, data)
+    RUNNING.forget()  # what a restart, or the next chunk going to another API process, leaves
+    rest = await tus_patch(client, field, location, 100_000, data[100_000:])
+    assert rest.status_code == 204, rest.text
+    assert rest.headers["upload-offset"] == str(len(data))
+    original = await client.get(f"/v1/evidence/items/{item['id']}/original", headers=field.legal.headers)
+    assert original.content == data
+
+
+async def test_without_the_running_hash_the_completion_hashes_the_bytes_on_disk(client: httpx.AsyncClient):
+    from evidence.hash_feed import RUNNING
+
+    data = os.urandom(300_000)
+    field, item, location, files = await _half_sent(client, data)
+    RUNNING.forget()
+    with files.part.open("r+b") as part:  # the bytes on disk differ from those hashed on the way in
+        part.seek(10)
+        part.write(bytes([data[10] ^ 0x01]))
+    rest = await tus_patch(client, field, location, 100_000, data[100_000:])
+    assert rest.status_code == 422
+    assert rest.json()["code"] == "422.70"
+    got = await client.get(f"/v1/evidence/items/{item['id']}", headers=field.legal.headers)
+    assert got.json()["state"] == "declared"
+
+
+async def test_chunks_written_by_this_process_are_hashed_on_the_way_in(client: httpx.AsyncClient):
+    from evidence.hash_feed import RUNNING
+
+    data = os.urandom(300_000)
+    field, item, location, _ = await _half_sent(client, data)
+    upload_id = uuid.UUID(location.rsplit("/", 1)[1])
+    kept = RUNNING.take(upload_id, 100_000)
+    assert kept is not None  # the chunk's bytes went into the whole-file hash on the way in
+    RUNNING.keep(upload_id, kept)
+    rest = await tus_patch(client, field, location, 100_000, data[100_000:])
+    assert rest.status_code == 204, rest.text
+    original = await client.get(f"/v1/evidence/items/{item['id']}/original", headers=field.legal.headers)
+    assert original.content == data
