@@ -31,7 +31,8 @@ from piccolo.querystring import QueryString
 from api.db_engines import DatabaseConnectionLost, _SQLiteEngine, is_connection_lost, make_engine
 from api.settings import DatabaseSettings
 from sync.deferred import deferred_mark, deferred_undo
-from sync.rows import flush_updates_in, forget_cached, get_row, insert_rows
+from sync.rows import flush_updates_in, get_row, insert_rows
+from sync.txstate import forget_cached
 
 log = logging.getLogger(__name__)
 

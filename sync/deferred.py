@@ -16,7 +16,8 @@ from typing import Any
 
 from piccolo.table import Table
 
-from sync.rows import Deferred, Pending, deferred_of, flush_updates_in, insert_values, of_transaction
+from sync.rows import flush_updates_in, insert_values
+from sync.txstate import Deferred, Pending, deferred_of, of_transaction
 
 Mark = tuple[dict[Any, tuple[int, int]], dict[tuple[type[Table], Any], tuple[set[Any], dict[str, Any]]]]
 Handler = Callable[[list[Any]], Awaitable[None]]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import string
-from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -28,6 +27,8 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 from piccolo.utils.sql_values import convert_to_sql_value
+
+from sync.txstate import Deferred, Pending, copies_of, deferred_of, of_transaction, states
 
 
 @functools.lru_cache(maxsize=1024)
@@ -98,7 +99,7 @@ async def update_row(
     ``sync.deferred.deferred_inserts()``: the change is made to the kept copy now and written with the
     block's other changes of the table in one statement later (``flush_updates``): when the block ends,
     or before any statement on the table (``run``) or any query through Piccolo or ``api.db``."""
-    copies = _copies(table)
+    copies = copies_of(table)
     copy = copies.get((table, row_id)) if copies else None
     if copy is not None and table in _UPDATES_DEFERRED:
         pending = deferred_of(table)
@@ -139,7 +140,7 @@ async def _update_now(
     pk = table._meta.primary_key._meta.db_column_name
     sql = f'UPDATE "{table._meta.tablename}" SET {", ".join(names)} WHERE "{pk}" = {{}}{returning}'  # noqa: S608
     rows = await run(table, sql, *args, row_id)
-    copies = _copies(table)
+    copies = copies_of(table)
     copy = copies.get((table, row_id)) if copies else None
     if copy is not None:
         copy.update((c._meta.name, _as_read(v)) for c, v in zip(values, args, strict=True))
@@ -158,7 +159,7 @@ async def get_row(
     ``update_row`` keeps the copy current). For tables whose every write goes through ``update_row``;
     whoever rolls a savepoint back must drop the copies (``forget_cached``).
     """
-    copies = _copies(table) if cached else None
+    copies = copies_of(table) if cached else None
     if copies is not None:
         found = copies.get((table, row_id))
         if found is not None:
@@ -198,13 +199,6 @@ async def insert_kept(table: type[Table], values: dict[str, Any]) -> dict[str, A
     return dict(row)
 
 
-def memo_of(table: type[Table]) -> dict[Any, Any] | None:
-    """A dict that lives as long as the transaction ``table``'s database has open (None outside one),
-    emptied when a savepoint rolls back: for reads a transaction repeats (the pushing collector's row)."""
-    transaction = table._meta.db.current_transaction.get()
-    return None if transaction is None else of_transaction(transaction).memo
-
-
 def _keep(table: type[Table], row_id: Any, row: dict[str, Any]) -> None:
     transaction = table._meta.db.current_transaction.get()
     state = of_transaction(transaction)
@@ -236,7 +230,7 @@ async def keep_rows(table: type[Table], row_ids: list[Any]) -> None:
 
 
 async def _read_and_keep(table: type[Table], row_ids: list[Any], *, lock: bool) -> None:
-    copies = _copies(table)
+    copies = copies_of(table)
     if copies is None:
         return
     wanted = sorted({i for i in row_ids if i is not None and (table, i) not in copies})
@@ -256,48 +250,9 @@ async def _read_and_keep(table: type[Table], row_ids: list[Any], *, lock: bool) 
 
 def kept_row(table: type[Table], row_id: Any) -> dict[str, Any] | None:
     """A row kept for the current transaction, without a query (None if not kept)."""
-    copies = _copies(table)
+    copies = copies_of(table)
     found = copies.get((table, row_id)) if copies is not None else None
     return None if found is None else dict(found)
-
-
-def _copies(table: type[Table]) -> dict[tuple[type[Table], Any], dict[str, Any]] | None:
-    transaction = table._meta.db.current_transaction.get()
-    return None if transaction is None else of_transaction(transaction).rows
-
-
-def forget_cached(transaction: Any) -> None:
-    """Drop the transaction's cached rows (a savepoint rolled back: its changes and locks are undone)."""
-    state = _states.get()
-    if state is not None and state.transaction is transaction:
-        state.rows.clear()
-        state.first.clear()
-        state.memo.clear()
-
-
-class _State:
-    """What this module keeps for one transaction: cached rows, deferred writes, a memo."""
-
-    __slots__ = ("deferred", "first", "memo", "rows", "transaction")
-
-    def __init__(self, transaction: Any) -> None:
-        self.transaction = transaction
-        self.rows: dict[tuple[type[Table], Any], dict[str, Any]] = {}  # as they are now
-        self.first: dict[tuple[type[Table], Any], dict[str, Any]] = {}  # as first locked
-        self.deferred: Deferred | None = None
-        self.memo: dict[Any, Any] = {}
-
-
-_states: ContextVar[_State | None] = ContextVar("fieldvisit_transaction_rows", default=None)
-
-
-def of_transaction(transaction: Any) -> _State:
-    """The state kept for ``transaction`` (Piccolo's transaction objects take no attributes)."""
-    state = _states.get()
-    if state is None or state.transaction is not transaction:
-        state = _State(transaction)
-        _states.set(state)
-    return state
 
 
 def _as_read(value: Any) -> Any:
@@ -372,29 +327,6 @@ async def insert_values(table: type[Table], values: list[list[Any]]) -> None:
         await run(table, _insert_sql(table, len(chunk)), *(value for row in chunk for value in row), sees_updates=False)
 
 
-class Pending:
-    """Values deferred to the end of a transaction; those before ``flushed`` have been written."""
-
-    __slots__ = ("flushed", "rows")
-
-    def __init__(self) -> None:
-        self.rows: list[Any] = []
-        self.flushed = 0
-
-
-class Deferred:
-    """What a transaction has put off (``sync.deferred``): rows per table, calls per name, and the
-    columns changed of kept rows (``update_row``) not written yet, with their tables."""
-
-    __slots__ = ("calls", "dirty", "tables", "updates")
-
-    def __init__(self) -> None:
-        self.tables: dict[type[Table], Pending] = {}
-        self.calls: dict[str, Pending] = {}
-        self.updates: dict[tuple[type[Table], Any], set[Column]] = {}
-        self.dirty: set[type[Table]] = set()
-
-
 _UPDATES_DEFERRED: set[type[Table]] = set()
 
 
@@ -417,7 +349,7 @@ async def flush_updates_in(db: Any, *, only: type[Table] | None = None) -> None:
     transaction = db.current_transaction.get()
     if transaction is None:
         return
-    state = _states.get()
+    state = states.get()
     if state is None or state.transaction is not transaction:
         return
     pending = state.deferred
@@ -436,12 +368,6 @@ async def flush_updates_in(db: Any, *, only: type[Table] | None = None) -> None:
         groups.setdefault((owner, ordered), []).append((row_id, *(copy[c._meta.name] for c in ordered)))
     for (owner, ordered), rows in groups.items():
         await update_many(owner, ordered, rows)
-
-
-def deferred_of(table: type[Table]) -> Deferred | None:
-    """What the transaction ``table``'s database has open defers (None outside a deferring block)."""
-    transaction = table._meta.db.current_transaction.get()
-    return None if transaction is None else of_transaction(transaction).deferred
 
 
 async def insert_new(table: type[Table], rows: list[dict[str, Any]]) -> set[Any]:

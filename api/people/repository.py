@@ -8,7 +8,7 @@ from uuid import UUID
 
 from api.db import fetch_one
 from api.people.tables import Device, EnrolmentCode, StaffToken, Team, User
-from sync.rows import memo_of
+from sync.txstate import memo_of
 
 Row = dict[str, Any]
 
