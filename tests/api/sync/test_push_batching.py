@@ -16,6 +16,7 @@ from api.cases import service as cases_service
 from api.cases.tables import Visit, VisitEvent
 from api.db import json_value, savepoint, write_transaction
 from api.dispatch import service as dispatch
+from api.outcomes.tables import Promise, VisitOutcome
 from api.people.tables import User
 from sync.deferred import deferred_inserts, flush_deferred
 from sync.tables import SyncChange, SyncMutation
@@ -257,3 +258,25 @@ async def test_a_deferred_change_the_database_refuses_fails_its_savepoint_not_th
         await cases_repo.update_visit(visit["id"], {Visit.priority: 9})
     assert (await _stored(other["id"]))["priority"] == 8
     assert (await _stored(visit["id"]))["priority"] == 9
+
+
+async def test_two_promises_on_one_case_in_one_push_leave_the_newest_open(client, phones):
+    team = await make_team()
+    anna = await make_collector(team)
+    case_id, address_id = await make_case(team)
+    first = await make_visit(case_id, address_id, team, assigned_to=anna.user_id)
+    second = await make_visit(case_id, address_id, team, assigned_to=anna.user_id)
+    phone = phones(anna)
+    await phone.pull()
+    for visit_id, day in ((first, "2030-01-05"), (second, "2030-01-09")):
+        version = phone.store.visits()[str(visit_id)]["version"]
+        phone.enqueue("visit.check_in", visit_id, {}, base_version=version, location=near())
+        outcome = {"code": "PTP", "promised_date": day, "amount": "100.00", "currency": "CNY"}
+        phone.enqueue("visit.record_outcome", visit_id, outcome, base_version=version, location=near())
+    results = await phone.push(batch_size=100)
+    assert [r["status"] for r in results] == ["applied"] * 4
+    promises = await Promise.select(Promise.due_date, Promise.status, Promise.outcome).where(Promise.case == case_id)
+    by_status = {str(p["due_date"]): p["status"] for p in promises}
+    assert by_status == {"2030-01-05": "superseded", "2030-01-09": "open"}
+    outcomes = {r["id"] for r in await VisitOutcome.select(VisitOutcome.id).where(VisitOutcome.case == case_id)}
+    assert {p["outcome"] for p in promises} <= outcomes  # each promise's outcome row was written first
