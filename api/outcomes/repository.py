@@ -18,16 +18,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _flush_promises() -> None:
-    """Write the deferred promises, and first the outcomes they refer to."""
-    await flush_deferred(VisitOutcome)
-    await flush_deferred(Promise)
-
-
 async def create_outcome(values: Row) -> UUID:
     """Insert an outcome record (deferrable, see ``sync.deferred``: every function here that reads
-    outcomes, or writes a row referring to one, writes the deferred ones first; promises likewise,
-    and a promise's deferred row always follows its outcome's, so they are written in that order)."""
+    outcomes, or writes a row referring to one, writes the deferred ones first)."""
     outcome_id = values.get("id") or uuid4()
     await insert_rows(VisitOutcome, [{**values, "id": outcome_id}], deferrable=True)
     return UUID(str(outcome_id))
@@ -68,27 +61,25 @@ async def decide_outcome(outcome_id: UUID, state: str, by: UUID) -> None:
 
 async def supersede_open_promises(case_id: UUID) -> None:
     """A new promise replaces the open ones."""
-    await _flush_promises()
     sql = "UPDATE promise SET status = 'superseded', resolved_at = {} WHERE \"case\" = {} AND status = 'open'"
     await run(Promise, sql, _now(), case_id)
 
 
 async def create_promise(values: Row) -> UUID:
-    """Insert a promise (deferrable, after its outcome: see ``create_outcome``)."""
+    """Insert a promise."""
+    await flush_deferred(VisitOutcome)
     promise_id = values.get("id") or uuid4()
-    await insert_rows(Promise, [{**values, "id": promise_id}], deferrable=True)
+    await insert_rows(Promise, [{**values, "id": promise_id}])
     return UUID(str(promise_id))
 
 
 async def list_due_promises(before: date, limit: int = 500) -> list[Row]:
     """Open promises whose date has passed."""
-    await _flush_promises()
     return await Promise.select().where((Promise.status == "open") & (Promise.due_date < before)).limit(limit)
 
 
 async def get_promise(promise_id: UUID, *, for_update: bool = False) -> Row | None:
     """A promise by id."""
-    await _flush_promises()
     query = Promise.select().where(Promise.id == promise_id)
     if for_update and not is_sqlite():
         query = query.lock_rows("NO KEY UPDATE")
@@ -97,13 +88,11 @@ async def get_promise(promise_id: UUID, *, for_update: bool = False) -> Row | No
 
 async def resolve_promise(promise_id: UUID, status: str) -> None:
     """Mark a promise kept or broken."""
-    await _flush_promises()
     await Promise.update({Promise.status: status, Promise.resolved_at: _now()}).where(Promise.id == promise_id)
 
 
 async def list_promises(case_id: UUID) -> list[Row]:
     """A case's promises, newest first."""
-    await _flush_promises()
     return await Promise.select().where(Promise.case == case_id).order_by(Promise.created_at, ascending=False)
 
 
