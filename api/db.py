@@ -223,12 +223,13 @@ class UnitOfWork:
     The job queue registers its dispatch here, so a rolled-back request enqueues nothing.
     """
 
-    __slots__ = ("_after_commit", "_once", "deferred_jobs")
+    __slots__ = ("_after_commit", "_once", "deferred_jobs", "values")
 
     def __init__(self) -> None:
         self._after_commit: list[AfterCommit] = []
         self._once: set[str] = set()
         self.deferred_jobs: list[int] = []  # outbox ids written in this transaction
+        self.values: dict[str, Any] = {}  # what a caller keeps for its after-commit callback
 
     def after_commit(self, callback: AfterCommit) -> None:
         """Run ``callback`` once the transaction has committed (never if it rolls back)."""

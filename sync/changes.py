@@ -9,7 +9,7 @@ from uuid import UUID
 
 from piccolo.engine.sqlite import SQLiteEngine
 
-from sync.feed import Cursor, order_column, sequence, window
+from sync.feed import Cursor, order_column, sequence_shared, window
 from sync.rows import insert_rows
 from sync.tables import SyncChange
 
@@ -98,7 +98,7 @@ def collapse(rows: Sequence[Mapping[str, Any]], cursor: Cursor, limit: int) -> P
 async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
     """The scope's changes after ``cursor`` (see ``sync.feed``), collapsed per entity."""
     if postgres() and await _unsequenced(scope):  # a writer died between its commit and its pass
-        await sequence(SyncChange)
+        await sequence_shared(SyncChange)
     return collapse(await _rows(scope, cursor, limit), cursor, limit)
 
 
@@ -121,7 +121,7 @@ async def read_joined(scope: UUID, cursor: Cursor, limit: int, fetch: Fetch) -> 
     feed order, plus whatever it joins. Returns the page and the fetched rows of the page."""
     rows = await fetch(scope, cursor.seq, limit + 1)
     if rows and rows[0]["pending"]:  # a writer died between its commit and its pass: number, then read again
-        await sequence(SyncChange)
+        await sequence_shared(SyncChange)
         rows = await fetch(scope, cursor.seq, limit + 1)
     found = [row for row in rows if row["seq"] is not None]
     return collapse(found, cursor, limit), found[:limit]

@@ -24,7 +24,11 @@ On SQLite writers are serialised, so the row id is already commit order: readers
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import contextvars
 import re
+import weakref
 from dataclasses import dataclass
 
 from piccolo.table import Table
@@ -92,6 +96,49 @@ async def sequence(table: type[Table]) -> int:
             "WHERE t.id = pending.id RETURNING t.id"
         )
     return len(rows)
+
+
+class _Passes:
+    """One table's sequencer passes in one process: at most one running and one waiting to start.
+
+    A caller wants "a pass that starts after now" (its rows committed before it asked). Everybody who
+    asks while a pass runs shares the one that starts when it ends: a burst of N commits costs two
+    passes, not N passes queued on the advisory lock, each holding a pooled connection while it waits.
+    """
+
+    def __init__(self, table: type[Table]) -> None:
+        self.table = table
+        self.running: asyncio.Future[int] | None = None
+        self.waiting: asyncio.Future[int] | None = None
+
+    async def after_now(self) -> int:
+        if self.waiting is None:
+            # A fresh context: the pass runs its own transaction, never the caller's.
+            self.waiting = asyncio.get_running_loop().create_task(
+                self._start_after(self.running), context=contextvars.Context()
+            )
+        # Shielded: a cancelled caller must not cancel the pass the others wait for.
+        return await asyncio.shield(self.waiting)
+
+    async def _start_after(self, previous: asyncio.Future[int] | None) -> int:
+        if previous is not None:
+            with contextlib.suppress(Exception):
+                await previous
+        self.running, self.waiting = self.waiting, None  # from here on, new callers wait for the next pass
+        return await sequence(self.table)
+
+
+_PASSES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Passes]] = weakref.WeakKeyDictionary()
+
+
+async def sequence_shared(table: type[Table]) -> int:
+    """Like :func:`sequence` (rows committed before the call are numbered when it returns), sharing
+    the pass with the callers of this process that asked meanwhile. Returns the rows that pass numbered."""
+    passes = _PASSES.setdefault(asyncio.get_running_loop(), {})
+    name = table._meta.tablename
+    if name not in passes:
+        passes[name] = _Passes(table)
+    return await passes[name].after_now()
 
 
 def pg_feed_sql(table: str, scope_column: str | None) -> list[str]:

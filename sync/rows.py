@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 from piccolo.table import Table
+from piccolo.utils.encoding import dump_json
 from piccolo.utils.sql_values import convert_to_sql_value
 
 from sync.txstate import Deferred, Pending, copies_of, deferred_of, of_transaction, states
@@ -270,10 +272,47 @@ def _names(table: type[Table]) -> frozenset[str]:
     return frozenset(c._meta.name for c in table._meta.columns)
 
 
+Convert = Callable[[Any], Any]
+PlanEntry = tuple[str, Convert, Callable[[], Any] | None, Any]
+_NO_CONSTANT = object()
+
+
+def _converter(column: Column) -> Convert:
+    """``sql_value`` for one column, its type tests done once (a Piccolo ``ForeignKey`` answers every
+    attribute lookup through a Python-level ``__getattribute__``: a row must not touch its columns)."""
+    holds_json = isinstance(column, JSON | JSONB)
+
+    def convert(value: Any) -> Any:
+        kind = type(value)
+        if kind in _PLAIN and (kind is str or value is None or not holds_json):
+            return value
+        if holds_json and (kind is dict or kind is list):
+            return dump_json(value)  # what convert_to_sql_value does for them, minus its type tests
+        return convert_to_sql_value(value, column)
+
+    return convert
+
+
 @functools.cache
-def _plan(table: type[Table]) -> tuple[tuple[str, Column, bool], ...]:
-    """Per insertable column: its name, the column, whether it holds JSON."""
-    return tuple((c._meta.name, c, isinstance(c, JSON | JSONB)) for c in _insertable(table))
+def _plan(table: type[Table]) -> tuple[PlanEntry, ...]:
+    """Per insertable column: its name, its converter, and its default: a function giving a fresh value
+    per row (``Default`` objects: now, a new UUID) or, when None, the constant (already converted)."""
+    plan: list[PlanEntry] = []
+    for column in _insertable(table):
+        convert = _converter(column)
+        default = column.get_default_value()
+        if callable(getattr(column, "default", None)):  # a function Piccolo calls for each row
+            plan.append((column._meta.name, convert, functools.partial(_call_default, column), _NO_CONSTANT))
+        elif isinstance(default, Default):
+            plan.append((column._meta.name, convert, default.python, _NO_CONSTANT))
+        else:
+            plan.append((column._meta.name, convert, None, convert(default)))
+    return tuple(plan)
+
+
+def _call_default(column: Column) -> Any:
+    value = column.get_default_value()
+    return value.python() if isinstance(value, Default) else value
 
 
 def _row_values(table: type[Table], values: dict[str, Any]) -> list[Any]:
@@ -281,18 +320,13 @@ def _row_values(table: type[Table], values: dict[str, Any]) -> list[Any]:
         unknown = set(values) - _names(table)
         raise ValueError(f"{table._meta.tablename} has no column {', '.join(sorted(unknown))}")
     out = []
-    for name, column, holds_json in _plan(table):
+    for name, convert, fresh, constant in _plan(table):
         if name in values:
-            value = values[name]
+            out.append(convert(values[name]))
+        elif fresh is not None:
+            out.append(convert(fresh()))
         else:
-            value = column.get_default_value()
-            if isinstance(value, Default):
-                value = value.python()
-        kind = type(value)
-        if kind in _PLAIN and (kind is str or value is None or not holds_json):
-            out.append(value)
-        else:
-            out.append(convert_to_sql_value(value, column))
+            out.append(constant)
     return out
 
 
@@ -394,21 +428,33 @@ async def update_many(table: type[Table], columns: tuple[Column, ...], rows: lis
     PostgreSQL: one statement over arrays; SQLite (in-process, writers serialised): a statement a row."""
     if not rows:
         return
-    pk = table._meta.primary_key
     if isinstance(table._meta.db, PostgresEngine):
-        everything = (pk, *columns)
+        sql, converters = _update_many_sql(table, columns)
+        await run(table, sql, *([convert(row[i]) for row in rows] for i, convert in enumerate(converters)))
+        return
+    for key, *values in rows:
+        await _update_now(table, key, dict(zip(columns, values, strict=True)))
+
+
+_UPDATE_MANY: dict[tuple[type[Table], tuple[str, ...]], tuple[str, tuple[Convert, ...]]] = {}
+
+
+def _update_many_sql(table: type[Table], columns: tuple[Column, ...]) -> tuple[str, tuple[Convert, ...]]:
+    """``update_many``'s statement and the converters of its arrays (key first), made once per set of columns."""
+    key = (table, tuple(c._meta.name for c in columns))
+    found = _UPDATE_MANY.get(key)
+    if found is None:
+        everything = (table._meta.primary_key, *columns)
         names = ", ".join(f'"{c._meta.db_column_name}"' for c in everything)
         arrays = ", ".join(f"{{}}::{_array_type(c)}[]" for c in everything)
         sets = ", ".join(f'"{n}" = v."{n}"' for n in (c._meta.db_column_name for c in columns))
-        name = pk._meta.db_column_name
+        name = table._meta.primary_key._meta.db_column_name
         sql = (
             f'UPDATE "{table._meta.tablename}" AS t SET {sets} FROM unnest({arrays}) AS v({names}) '  # noqa: S608
             f'WHERE t."{name}" = v."{name}"'
         )
-        await run(table, sql, *([sql_value(row[i], c) for row in rows] for i, c in enumerate(everything)))
-        return
-    for key, *values in rows:
-        await _update_now(table, key, dict(zip(columns, values, strict=True)))
+        found = _UPDATE_MANY[key] = (sql, tuple(_converter(c) for c in everything))
+    return found
 
 
 def _array_type(column: Column) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from api.people.roles import Principal, Role
 from api.queue.runner import defer
 from sync import changes
 from sync.deferred import defer_call, on_flush
-from sync.feed import Cursor, order_column, sequence, window
+from sync.feed import Cursor, order_column, sequence_shared, window
 from sync.tables import SyncChange
 
 Row = dict[str, Any]
@@ -300,12 +301,16 @@ def feed_written(table: type[SyncChange] | type[CaseEvent]) -> None:
     uow = current_unit_of_work()
     if uow is None or is_sqlite():
         return
-    uow.once(f"sequence:{table._meta.tablename}", lambda: sequence_quietly(table))
+    tables: set[type[SyncChange] | type[CaseEvent]] = uow.values.setdefault("feeds written", set())
+    tables.add(table)
+    uow.once("sequence feeds", lambda: sequence_quietly(tables))
 
 
-async def sequence_quietly(table: type[SyncChange] | type[CaseEvent]) -> None:
-    """Run a sequencer pass; the periodic job and the next pull repair a failed one."""
-    await sequence(table)
+async def sequence_quietly(tables: set[type[SyncChange] | type[CaseEvent]]) -> None:
+    """Number the rows this transaction wrote to the feeds, each feed in a pass shared with the other
+    writers of this process (``sync.feed.sequence_shared``), the feeds at once. A failed pass is
+    repaired by the next read of the feed and by the periodic job."""
+    await asyncio.gather(*(sequence_shared(table) for table in tables))
 
 
 def fields_changed_since(events: list[Row], base_version: int) -> set[str]:
@@ -354,7 +359,7 @@ async def case_feed(cursor_text: str | None, limit: int, viewer: Principal) -> s
     team_id = None if viewer.role is Role.ADMIN else viewer.team_id
     postgres = not is_sqlite()
     if postgres:
-        await sequence(CaseEvent)  # cheap when there is nothing to number
+        await sequence_shared(CaseEvent)  # cheap when there is nothing to number
     sql, args = window(cursor, postgres=postgres)
     rows = await repo.list_case_events_after(sql, args, order_column(postgres), limit + 1, team_id)
     has_more = len(rows) > limit
