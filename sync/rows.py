@@ -355,10 +355,27 @@ async def insert_rows(table: type[Table], rows: list[dict[str, Any]], *, deferra
 
 
 async def insert_values(table: type[Table], values: list[list[Any]]) -> None:
-    per_statement = max(1, 30_000 // len(_insertable(table)))  # under both databases' parameter limits
+    if isinstance(table._meta.db, PostgresEngine) and len(values) > 1:
+        await run(table, _unnest_insert_sql(table), *_columns_of(values), sees_updates=False)
+        return
+    per_statement = max(1, 30_000 // len(_insertable(table)))  # under SQLite's parameter limit
     for start in range(0, len(values), per_statement):
         chunk = values[start : start + per_statement]
         await run(table, _insert_sql(table, len(chunk)), *(value for row in chunk for value in row), sees_updates=False)
+
+
+@functools.cache
+def _unnest_insert_sql(table: type[Table]) -> str:
+    """A many-row insert on PostgreSQL: one array a column, so one statement text (prepared once per
+    connection) whatever the number of rows; ``VALUES`` lists would be a new statement for each count."""
+    columns = _insertable(table)
+    names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
+    arrays = ", ".join(f"{{}}::{_array_type(c)}[]" for c in columns)
+    return f'INSERT INTO "{table._meta.tablename}" ({names}) SELECT * FROM unnest({arrays})'  # noqa: S608
+
+
+def _columns_of(rows: list[list[Any]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 _UPDATES_DEFERRED: set[type[Table]] = set()
@@ -412,8 +429,12 @@ async def insert_new(table: type[Table], rows: list[dict[str, Any]]) -> set[Any]
     if not rows:
         return set()
     pk = table._meta.primary_key._meta.db_column_name
-    sql = f'{_insert_sql(table, len(rows))} ON CONFLICT ("{pk}") DO NOTHING RETURNING "{pk}"'
-    inserted = await run(table, sql, *(value for row in rows for value in _row_values(table, row)))
+    values = [_row_values(table, row) for row in rows]
+    tail = f' ON CONFLICT ("{pk}") DO NOTHING RETURNING "{pk}"'
+    if isinstance(table._meta.db, PostgresEngine):
+        inserted = await run(table, _unnest_insert_sql(table) + tail, *_columns_of(values))
+    else:
+        inserted = await run(table, _insert_sql(table, len(rows)) + tail, *(v for row in values for v in row))
     return {_key(table, row[pk]) for row in inserted}
 
 
