@@ -1,6 +1,6 @@
 """Load test: hundreds of reference device clients against a running server on PostgreSQL and Redis.
 
-    uv run python -m bench.load [--clients 500] [--seconds 120] [--think 20] [--workers 2]
+    uv run python -m bench.load [--clients 500] [--seconds 120] [--think 120] [--workers 2]
                                 [--client-procs 2] [--batch 100] [--database-url postgresql://.../bench_sync]
                                 [--redis-url redis://127.0.0.1:6379/8]
 
@@ -15,6 +15,14 @@ then, until the end, repeats a cycle with a think time of --think s (+-50%) betw
   round, a check-out; one of the notes is an ``evidence.declare`` of the photo);
 - **upload**: the photo (a generated ~40 kB JPEG, unique bytes each time) through tus, after which the
   worker verifies it, extracts EXIF and makes a thumbnail.
+
+Think time. The load offered is clients x batch / think mutations/s. The default, 500 x 100 / 120 s (about
+420 mutations/s, each phone pushing a 100-mutation batch, some 25 visits' work, every two minutes), is the
+end-of-day burst: the whole force coming back online within two minutes with its day's work. That is far
+above a working day's average (a collector does about 40 visits a day: a few mutations/s for 500 of them).
+A shorter think time offers more than the server can apply on 2 cores shared with the phones and the
+database (--think 20 offers ~2,500 mutations/s, beyond ``bench.sync_push``'s ceiling): queues then grow
+for the whole run, and the latencies measure the queue. Run it to see where the knee is.
 
 Reported: operations/s, latency p50/p95/p99/max per operation, errors (a failed operation, any 5xx or
 429 the client retried, a transport error, or a rejected mutation), the RSS of the server processes and
@@ -269,7 +277,11 @@ def _jobs(url: str) -> dict[str, int]:
 
 def report(args: argparse.Namespace, outs: list[dict[str, Any]], rss: RssSampler, jobs: dict[str, int]) -> None:
     mb = 1024 * 1024
-    print(f"\n{args.clients} phones, {args.seconds:g} s, think {args.think:g} s +-50%, {args.batch} mutations a push")
+    offered = args.clients * args.batch / args.think
+    print(
+        f"\n{args.clients} phones, {args.seconds:g} s, think {args.think:g} s +-50%, {args.batch} mutations a push "
+        f"(offered ~{offered:.0f} mutations/s)"
+    )
     print(f"   {'op':<8}{'count':>7}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
     for op in OPS:
         lat = [x for o in outs for x in o["latencies"][op]]
@@ -312,7 +324,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=120.0)
-    parser.add_argument("--think", type=float, default=20.0, help="mean seconds between a phone's cycles")
+    parser.add_argument(
+        "--think", type=float, default=120.0, help="mean seconds between a phone's cycles (see the think time above)"
+    )
     parser.add_argument("--batch", type=int, default=100, help="mutations per push")
     parser.add_argument("--workers", type=int, default=2, help="server processes")
     parser.add_argument("--client-procs", type=int, default=2)
