@@ -254,6 +254,11 @@ def prepare(url: str, collectors: int, visits_each: int, *, reseed: bool = False
         asyncio.run(_check_feed(template_url))
         if not quiet:
             print(f"  seeded in {time.perf_counter() - seeded:.0f} s", flush=True)
+    else:  # a template seeded before the latest migrations gets them (a no-op when it is up to date)
+        env = _child_env(template_url)
+        subprocess.run(
+            [sys.executable, "-m", "api.cli", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True
+        )
     asyncio.run(_recreate(url, template))
     if name == template:
         raise ValueError("the bench database cannot be its own template")
