@@ -77,11 +77,16 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration (PostgreSQL or the SQLite file)."""
-    from api.migrations import upgrade
+    from api.migrations import server_warnings, upgrade
 
-    report = run(lambda: upgrade(quiet=True), migrate=False)
+    async def upgrade_and_check() -> tuple[str, list[str]]:
+        return await upgrade(quiet=True), await server_warnings()
+
+    report, warnings = run(upgrade_and_check, migrate=False)
     console.print(report.strip() or "nothing to do")
     console.print("[green]database is up to date[/green]")
+    for warning in warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
 @cli.command("settings")

@@ -153,3 +153,17 @@ print("done")
     finished = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.strip() == "done"
+
+
+async def test_the_server_is_checked_for_autovacuum(db):
+    """``fieldvisit db upgrade`` warns when PostgreSQL will never refresh statistics or remove dead rows."""
+    from api.db import get_engine, is_sqlite
+    from api.migrations import server_warnings
+
+    warnings = await server_warnings()
+    if is_sqlite():
+        assert warnings == []
+        return
+    setting = (await get_engine().run_ddl("SHOW autovacuum"))[0]["autovacuum"]
+    assert bool(warnings) == (setting == "off")
+    assert all("autovacuum off" in warning for warning in warnings)
