@@ -1,6 +1,7 @@
 """sync_change's numbered indexes leave NULLs out; unnumbered rows are indexed by scope (PostgreSQL only).
 
-See ``sync.feed.pg_scoped_feed_sql``: a pull's check for unnumbered rows of its scope walked every scope's."""
+See ``sync.feed.pg_scoped_feed_sql``: fewer index entries per feed row, and a pull's check for unnumbered rows
+of its scope visits that scope's entries only."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.finder import engine_finder
