@@ -48,6 +48,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -376,7 +377,9 @@ def main() -> None:
     report(args, outs, rss, jobs)
     print(f"   server CPU: {(cpu_after - cpu_before) / busy:.0%} of a core on average")
     if maintenance:
-        print(f"   PostgreSQL runs with autovacuum off: the bench did its work meanwhile: {', '.join(maintenance)}")
+        tally = Counter(maintenance)
+        done = ", ".join(f"{what} x{n}" if n > 1 else what for what, n in sorted(tally.items()))
+        print(f"   PostgreSQL runs with autovacuum off: the bench did its work meanwhile: {done}")
     print(f"{loadgen.load()} at the end")
 
 

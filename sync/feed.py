@@ -125,7 +125,11 @@ class _Passes:
             with contextlib.suppress(Exception):
                 await previous
         self.running, self.waiting = self.waiting, None  # from here on, new callers wait for the next pass
-        return await sequence(self.table)
+        try:
+            return await sequence(self.table)
+        finally:
+            if self.running is asyncio.current_task():
+                self.running = None  # holds nothing once done (a finished task keeps its loop alive)
 
 
 _PASSES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Passes]] = weakref.WeakKeyDictionary()
