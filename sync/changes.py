@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from piccolo.engine.sqlite import SQLiteEngine
@@ -17,9 +17,9 @@ UPSERT = "upsert"
 REMOVE = "remove"
 
 
-@dataclass(frozen=True)
-class Change:
-    """The latest thing that happened to one entity in a page of the feed."""
+class Change(NamedTuple):
+    """The latest thing that happened to one entity in a page of the feed (a tuple: every pull makes one
+    per feed entry, and a frozen dataclass costs several times as much to build)."""
 
     entity: str
     entity_id: UUID
@@ -112,16 +112,31 @@ PG_PAGE_CTES = (
     "WHERE scope = $1 AND seq > $2 ORDER BY seq LIMIT $3)"
 )
 
-Fetch = Callable[[UUID, int, int], Awaitable[Sequence[Mapping[str, Any]]]]
+Fetch = Callable[[UUID, int, int], Awaitable[Sequence[Any]]]  # asyncpg records: by position and by name
 
 
-async def read_joined(scope: UUID, cursor: Cursor, limit: int, fetch: Fetch) -> tuple[Page, list[Mapping[str, Any]]]:
+async def read_joined(scope: UUID, cursor: Cursor, limit: int, fetch: Fetch) -> tuple[Page, list[tuple[Any, ...]]]:
     """Like ``read``, in one round trip, on PostgreSQL: ``fetch(scope, seq, limit + 1)`` runs a statement built
-    on ``PG_PAGE_CTES`` that returns ``flag.pending`` and the page's columns (NULL when the page is empty) in
-    feed order, plus whatever it joins. Returns the page and the fetched rows of the page."""
+    on ``PG_PAGE_CTES`` whose first columns are ``flag.pending`` and the page's ``change_id, seq, entity,
+    entity_id, kind, reason`` (NULL when the page is empty), in feed order, then whatever it joins. Returns
+    the page and the page's rows as tuples (positions as selected)."""
     rows = await fetch(scope, cursor.seq, limit + 1)
-    if rows and rows[0]["pending"]:  # a writer died between its commit and its pass: number, then read again
+    if rows and rows[0][0]:  # flag.pending: a writer died between its commit and its pass: number, read again
         await sequence_shared(SyncChange)
         rows = await fetch(scope, cursor.seq, limit + 1)
-    found = [row for row in rows if row["seq"] is not None]
-    return collapse(found, cursor, limit), found[:limit]
+    found = [tuple(row) for row in rows if row[2] is not None]  # seq
+    return _collapse_positional(found, cursor, limit), found[:limit]
+
+
+def _collapse_positional(rows: list[tuple[Any, ...]], cursor: Cursor, limit: int) -> Page:
+    """``collapse`` for ``read_joined``'s rows (PostgreSQL: the ids are UUIDs already), by position."""
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    latest: dict[tuple[str, UUID], Change] = {}
+    for row in rows:  # later rows win: an entity added then removed in one page is a removal
+        key = (row[3], row[4])
+        latest.pop(key, None)
+        latest[key] = Change(row[3], row[4], row[5], row[6])
+    if rows:
+        cursor = Cursor(int(rows[-1][2]))
+    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=tuple([r[1] for r in rows]))

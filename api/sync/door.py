@@ -3,7 +3,7 @@ statement; on SQLite (and for any set of visits) in three queries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -197,7 +197,7 @@ def _pg_door_visit(values: tuple[Any, ...]) -> schemas.VisitAtDoor:
     return schemas.VisitAtDoor(*fields)
 
 
-async def _fetch_page_at_door(scope: UUID, seq: int, limit: int) -> list[Mapping[str, Any]]:
+async def _fetch_page_at_door(scope: UUID, seq: int, limit: int) -> Sequence[Any]:
     return await fetch_pg(_PAGE_AT_DOOR_SQL, scope, seq, limit)
 
 
@@ -206,8 +206,7 @@ async def page_at_door(scope: UUID, cursor: Cursor, limit: int) -> tuple[changes
     visits it names, as ``visits_at_door`` gives them, in one round trip."""
     page, rows = await changes.read_joined(scope, cursor, limit, _fetch_page_at_door)
     at_door: AtDoor = {}
-    for row in rows:
-        values = tuple(row.values())
+    for values in rows:
         visit_id = values[_V0]
         if visit_id is not None and visit_id not in at_door:
             owners: set[UUID] = {values[_A0 - 2], values[_A0 - 1]} - {None}  # assigned_to, partner
