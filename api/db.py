@@ -97,7 +97,8 @@ async def start_engine(settings: DatabaseSettings) -> bool:
             return True
         return False
     prepare_sqlite_file(settings.sqlite_path)
-    _sqlite_reader(settings.sqlite_path).connection()
+    if isinstance(engine, SQLiteEngine):
+        _sqlite_reader(str(engine.path)).connection()
     return True
 
 
@@ -107,7 +108,7 @@ async def stop_engine() -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
     if isinstance(engine, SQLiteEngine):
-        _sqlite_reader(Path(engine.path)).close()
+        _sqlite_reader(str(engine.path)).close()
     if isinstance(engine, _SQLiteEngine):
         await engine.close_writer()
 
@@ -162,13 +163,13 @@ class SqliteReader:
         self._connection = self._identity = None
 
 
-_readers: dict[Path, SqliteReader] = {}
+_readers: dict[str, SqliteReader] = {}
 
 
-def _sqlite_reader(path: Path) -> SqliteReader:
-    reader = _readers.get(path)
+def _sqlite_reader(path: str) -> SqliteReader:
+    reader = _readers.get(path)  # by the engine's path string: a Path built and hashed per request cost more
     if reader is None:
-        reader = _readers[path] = SqliteReader(path)
+        reader = _readers[path] = SqliteReader(Path(path))
     return reader
 
 
@@ -193,7 +194,7 @@ async def fetch_one(template: str, *args: Any) -> dict[str, Any] | None:
             record = await engine.pool.fetchrow(_compiled(template, "postgres", len(args)), *args)
             return None if record is None else dict(record)
         if isinstance(engine, SQLiteEngine):
-            return _sqlite_reader(Path(engine.path)).fetch_one(_compiled(template, "sqlite", len(args)), list(args))
+            return _sqlite_reader(str(engine.path)).fetch_one(_compiled(template, "sqlite", len(args)), list(args))
     rows = await engine.run_querystring(QueryString(template, *args))
     return dict(rows[0]) if rows else None
 
