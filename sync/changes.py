@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -76,30 +76,19 @@ async def _unsequenced(scope: UUID) -> bool:
     return bool(rows and rows[0]["pending"])
 
 
-def collapse(rows: Sequence[Mapping[str, Any]], cursor: Cursor, limit: int) -> Page:
-    """A page from feed rows read in order, ``limit + 1`` at most (columns ``change_id``, ``seq``, ``entity``,
-    ``entity_id``, ``kind``, ``reason``): the latest change per entity, the cursor after them, ``has_more``."""
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    latest: dict[tuple[str, UUID], Change] = {}
-    for row in rows:  # later rows win: an entity added then removed in one page is a removal
-        entity, entity_id = row["entity"], row["entity_id"]
-        if not isinstance(entity_id, UUID):  # SQLite gives text
-            entity_id = UUID(str(entity_id))
-        key = (entity, entity_id)
-        latest.pop(key, None)
-        latest[key] = Change(entity, entity_id, row["kind"], row["reason"])
-    if rows:
-        cursor = Cursor(int(rows[-1]["seq"]))
-    ids = tuple([int(r["change_id"]) for r in rows])
-    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=ids)
-
-
 async def read(scope: UUID, cursor: Cursor, limit: int) -> Page:
     """The scope's changes after ``cursor`` (see ``sync.feed``), collapsed per entity."""
     if postgres() and await _unsequenced(scope):  # a writer died between its commit and its pass
         await sequence_shared(SyncChange)
-    return collapse(await _rows(scope, cursor, limit), cursor, limit)
+    rows = [  # in ``collapse``'s layout; SQLite gives the entity ids as text
+        (None, r["change_id"], r["seq"], r["entity"], _uuid(r["entity_id"]), r["kind"], r["reason"])
+        for r in await _rows(scope, cursor, limit)
+    ]
+    return collapse(rows, cursor, limit)
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 # The page as a CTE, for a caller that reads the page together with what it points at in one statement
@@ -125,11 +114,13 @@ async def read_joined(scope: UUID, cursor: Cursor, limit: int, fetch: Fetch) -> 
         await sequence_shared(SyncChange)
         rows = await fetch(scope, cursor.seq, limit + 1)
     found = [tuple(row) for row in rows if row[2] is not None]  # seq
-    return _collapse_positional(found, cursor, limit), found[:limit]
+    return collapse(found, cursor, limit), found[:limit]
 
 
-def _collapse_positional(rows: list[tuple[Any, ...]], cursor: Cursor, limit: int) -> Page:
-    """``collapse`` for ``read_joined``'s rows (PostgreSQL: the ids are UUIDs already), by position."""
+def collapse(rows: list[tuple[Any, ...]], cursor: Cursor, limit: int) -> Page:
+    """A page from feed rows read in order, ``limit + 1`` at most, each ``(pending, change_id, seq, entity,
+    entity_id, kind, reason, ...)`` (``read_joined``'s layout; entity ids as UUIDs): the latest change per
+    entity, the cursor after them, ``has_more``."""
     has_more = len(rows) > limit
     rows = rows[:limit]
     latest: dict[tuple[str, UUID], Change] = {}
@@ -139,4 +130,4 @@ def _collapse_positional(rows: list[tuple[Any, ...]], cursor: Cursor, limit: int
         latest[key] = Change(row[3], row[4], row[5], row[6])
     if rows:
         cursor = Cursor(int(rows[-1][2]))
-    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=tuple([r[1] for r in rows]))
+    return Page(changes=list(latest.values()), cursor=cursor, has_more=has_more, ids=tuple([int(r[1]) for r in rows]))
