@@ -4,13 +4,15 @@
 
 1. A SIZE-MB file goes through tus (declare, POST /v1/uploads, PATCH in CHUNK-MB chunks, the whole
    file's sha256 checked on completion) and, in the same run, through a bare uvicorn handler that
-   only writes each chunk to disk, and through the same handler fsyncing the file after its last
-   chunk (the durability a stored blob has), with the same client loop (one keep-alive connection).
-   Rounds interleave the three (the order flips every round); each round gives a ratio of tus to
-   the bare handler measured in the same minute, and the figure is the median of those ratios (the
-   machine is shared: a burst of load spoils a round, not the figure). Between measurements, untimed,
-   the bare handler's file is deleted (its dirty pages would be written back during the next one) and
-   the tus item's processing job is awaited (it would run during the next one).
+   only writes each chunk to disk, with the same client loop (one keep-alive connection). Two more
+   variants of that handler show what tus's two duties cost on their own on this machine: one
+   fsyncs the file after its last chunk (the durability a stored blob has), one keeps a running
+   sha256 of the file (the verification tus owes). Rounds interleave the four (the order flips
+   every round); each round gives a ratio of tus to each variant measured in the same minute, and
+   the figure is the median of those ratios (the machine is shared: a burst of load spoils a round,
+   not the figure). Between measurements, untimed, the bare handler's file is deleted (its dirty
+   pages would be written back during the next one) and the tus item's processing job is awaited
+   (it would run during the next one).
    Target: tus >= 0.7 of the bare handler's (write only) throughput.
 2. BIG-GB go through tus in ONE streamed PATCH while psutil samples the server process's RSS.
    Target: peak less than 50 MB above idle.
@@ -92,8 +94,11 @@ def wait_until_processed(client: httpx.Client, auth: dict[str, str], item_id: st
         time.sleep(0.05)
 
 
-def bare_upload(client: httpx.Client, chunks: list[bytes], fsync: bool = False, folder: Path | None = None) -> float:
-    """The same loop against the bare handler (``fsync``: it flushes the file after the last chunk).
+def bare_upload(
+    client: httpx.Client, chunks: list[bytes], fsync: bool = False, folder: Path | None = None, sha256: bool = False
+) -> float:
+    """The same loop against the bare handler (``fsync``: it flushes the file after the last chunk;
+    ``sha256``: it keeps a running sha256 of the file, as tus must).
 
     With ``folder`` (the handler's), the file is deleted afterwards (not timed): its dirty pages would
     otherwise be written back while the next measurement runs."""
@@ -101,7 +106,13 @@ def bare_upload(client: httpx.Client, chunks: list[bytes], fsync: bool = False, 
     start = time.perf_counter()
     offset = 0
     for number, chunk in enumerate(chunks, start=1):
-        headers = {"Upload-Offset": str(offset), "X-Fsync": "1" if fsync and number == len(chunks) else "0"}
+        last = number == len(chunks)
+        headers = {
+            "Upload-Offset": str(offset),
+            "X-Fsync": "1" if fsync and last else "0",
+            "X-Sha256": "1" if sha256 else "0",
+            "X-Last": "1" if last else "0",
+        }
         answer = client.patch(f"/{name}", headers=headers, content=chunk)
         answer.raise_for_status()
         offset += len(chunk)
@@ -194,15 +205,17 @@ def throughput(
     wait = not os.environ.get("FIELDVISIT_REDIS_URL")  # with Redis the jobs wait for a worker this bench does not start
     tus_upload(tus_client, field, *variant(data[: 4 * MB], 99, chunk), wait)  # warm-up
     bare_upload(bare_client, variant(data[: 4 * MB], 99, chunk)[0], folder=bare_dir)
-    times: dict[str, list[float]] = {"tus": [], "bare": [], "durable": []}
+    times: dict[str, list[float]] = {"tus": [], "bare": [], "durable": [], "hashed": []}
     for round_no in range(args.rounds):
         chunks, digest = variant(data, round_no, chunk)
-        sides = ["bare", "durable", "tus"]
+        sides = ["bare", "durable", "hashed", "tus"]
         for side in sides if round_no % 2 == 0 else reversed(sides):  # no side always goes first
             if side == "tus":
                 times["tus"].append(tus_upload(tus_client, field, chunks, digest, wait))
             else:
-                times[side].append(bare_upload(bare_client, chunks, fsync=side == "durable", folder=bare_dir))
+                times[side].append(
+                    bare_upload(bare_client, chunks, fsync=side == "durable", folder=bare_dir, sha256=side == "hashed")
+                )
     size = len(data) / MB
     print("target: tus >= 0.7 of the bare handler (write only), as the median of the per-round ratios")
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -210,7 +223,11 @@ def throughput(
     tus = times["tus"]
     print(f"  tus (auth, offsets, sha256 verify, blob store): {rates(size, tus)} MB/s")
     print(f"    runs {fmt(tus)}")
-    for label, key in (("write only", "bare"), ("write + fsync at the end", "durable")):
+    for label, key in (
+        ("write only", "bare"),
+        ("write + fsync at the end", "durable"),
+        ("write + running sha256", "hashed"),
+    ):
         bare = times[key]
         print(f"  bare handler, {label + ':':26s}     {rates(size, bare)} MB/s")
         print(f"    runs {fmt(bare)}")
