@@ -142,7 +142,8 @@ async def test_check_in_flags_distance_hours_and_mock_location(phones):
     await phone.pull()
     night = datetime(2026, 11, 20, 23, 30, tzinfo=UTC) + timedelta(hours=-8)  # 23:30 in Shanghai
     phone.enqueue("visit.check_in", visits[0], {}, location=near(lat=31.25), device_time=night)
-    phone.enqueue("visit.check_in", visits[1], {}, location=near(mock=True))
+    noon = datetime(2026, 11, 20, 12, 0, tzinfo=UTC) + timedelta(hours=-8)  # 12:00 in Shanghai
+    phone.enqueue("visit.check_in", visits[1], {}, location=near(mock=True), device_time=noon)
     far, mocked = await phone.push()
     assert set(far["data"]["flags"]) == {"outside_geofence", "outside_legal_hours"}
     assert mocked["data"]["flags"] == ["mock_location"]
