@@ -7,29 +7,23 @@ runs go through these helpers instead; they give and take the same rows as ``Tab
 Inside a PostgreSQL transaction they run on its asyncpg connection directly, with the ``$n`` form of
 each SQL template worked out once (Piccolo's ``raw`` re-parses the template and wraps every call in
 a query object: ~60 µs a query, a fifth of a sync mutation's CPU). Portable: PostgreSQL and SQLite.
+How a row's values are converted and defaulted, per column, is planned in ``sync.row_values``.
 """
 
 from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Callable
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from asyncpg.pgproto.pgproto import UUID as PgUUID  # the UUIDs asyncpg gives back
 from piccolo.columns.base import Column
-from piccolo.columns.column_types import JSON, JSONB
-from piccolo.columns.defaults.base import Default
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
-from piccolo.querystring import QueryString
 from piccolo.table import Table
-from piccolo.utils.encoding import dump_json
-from piccolo.utils.sql_values import convert_to_sql_value
 
+from sync.row_values import Convert, array_type, converter, insertable, row_values, sql_value
 from sync.txstate import Deferred, Pending, copies_of, deferred_of, of_transaction, states
 
 
@@ -61,18 +55,6 @@ async def run(table: type[Table], template: str, *args: Any, sees_updates: bool 
             return [dict(record) for record in records]
     rows: list[dict[str, Any]] = await table.raw(template, *args)
     return rows
-
-
-_PLAIN = frozenset({str, int, float, bool, UUID, PgUUID, datetime, date, Decimal, type(None)})
-
-
-def sql_value(value: Any, column: Column) -> Any:
-    """``value`` as the database takes it for ``column`` (Piccolo's conversion, with a fast lane for
-    the plain types that need none)."""
-    kind = type(value)
-    if kind in _PLAIN and (kind is str or value is None or not isinstance(column, JSON | JSONB)):
-        return value
-    return convert_to_sql_value(value, column)
 
 
 @functools.cache
@@ -178,7 +160,7 @@ async def get_row(
 async def insert_returning(table: type[Table], values: dict[str, Any], column: Column) -> Any:
     """Insert one row as ``insert_rows`` would and give back ``column`` (a serial id)."""
     name = column._meta.db_column_name
-    rows = await run(table, f'{_insert_sql(table, 1)} RETURNING "{name}"', *_row_values(table, values))
+    rows = await run(table, f'{_insert_sql(table, 1)} RETURNING "{name}"', *row_values(table, values))
     return rows[0][name]
 
 
@@ -187,16 +169,16 @@ async def insert_kept(table: type[Table], values: dict[str, Any]) -> dict[str, A
     it locked: nobody else sees it before the commit. Returns it as ``get_row`` would; on PostgreSQL
     in one statement (``RETURNING``)."""
     pk = table._meta.primary_key._meta.db_column_name
-    row_values = _row_values(table, values)
+    converted = row_values(table, values)
     transaction = table._meta.db.current_transaction.get()
     if transaction is None or not isinstance(table._meta.db, PostgresEngine):
-        await insert_values(table, [row_values])
+        await insert_values(table, [converted])
         found = await get_row(table, values[pk], for_update=True, cached=True)
         assert found is not None, "a row inserted in this transaction is there"
         return found
     returning = _select_sql(table).removeprefix("SELECT ").split(" FROM ")[0]
     sql = f"{_insert_sql(table, 1)} RETURNING {returning}"
-    row = (await run(table, sql, *row_values, sees_updates=False))[0]
+    row = (await run(table, sql, *converted, sees_updates=False))[0]
     _keep(table, _key(table, row[pk]), row)
     return dict(row)
 
@@ -262,77 +244,9 @@ def _as_read(value: Any) -> Any:
     return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo is not None else value
 
 
-@functools.cache
-def _insertable(table: type[Table]) -> tuple[Column, ...]:
-    return tuple(c for c in table._meta.columns if not isinstance(c.get_default_value(), QueryString))
-
-
-@functools.cache
-def _names(table: type[Table]) -> frozenset[str]:
-    return frozenset(c._meta.name for c in table._meta.columns)
-
-
-Convert = Callable[[Any], Any]
-PlanEntry = tuple[str, Convert, Callable[[], Any] | None, Any]
-_NO_CONSTANT = object()
-
-
-def _converter(column: Column) -> Convert:
-    """``sql_value`` for one column, its type tests done once (a Piccolo ``ForeignKey`` answers every
-    attribute lookup through a Python-level ``__getattribute__``: a row must not touch its columns)."""
-    holds_json = isinstance(column, JSON | JSONB)
-
-    def convert(value: Any) -> Any:
-        kind = type(value)
-        if kind in _PLAIN and (kind is str or value is None or not holds_json):
-            return value
-        if holds_json and (kind is dict or kind is list):
-            return dump_json(value)  # what convert_to_sql_value does for them, minus its type tests
-        return convert_to_sql_value(value, column)
-
-    return convert
-
-
-@functools.cache
-def _plan(table: type[Table]) -> tuple[PlanEntry, ...]:
-    """Per insertable column: its name, its converter, and its default: a function giving a fresh value
-    per row (``Default`` objects: now, a new UUID) or, when None, the constant (already converted)."""
-    plan: list[PlanEntry] = []
-    for column in _insertable(table):
-        convert = _converter(column)
-        default = column.get_default_value()
-        if callable(getattr(column, "default", None)):  # a function Piccolo calls for each row
-            plan.append((column._meta.name, convert, functools.partial(_call_default, column), _NO_CONSTANT))
-        elif isinstance(default, Default):
-            plan.append((column._meta.name, convert, default.python, _NO_CONSTANT))
-        else:
-            plan.append((column._meta.name, convert, None, convert(default)))
-    return tuple(plan)
-
-
-def _call_default(column: Column) -> Any:
-    value = column.get_default_value()
-    return value.python() if isinstance(value, Default) else value
-
-
-def _row_values(table: type[Table], values: dict[str, Any]) -> list[Any]:
-    if not _names(table).issuperset(values):  # as Table(**values) would
-        unknown = set(values) - _names(table)
-        raise ValueError(f"{table._meta.tablename} has no column {', '.join(sorted(unknown))}")
-    out = []
-    for name, convert, fresh, constant in _plan(table):
-        if name in values:
-            out.append(convert(values[name]))
-        elif fresh is not None:
-            out.append(convert(fresh()))
-        else:
-            out.append(constant)
-    return out
-
-
 @functools.lru_cache(maxsize=256)
 def _insert_sql(table: type[Table], count: int) -> str:
-    columns = _insertable(table)
+    columns = insertable(table)
     names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
     group = "(" + ", ".join(["{}"] * len(columns)) + ")"
     return f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES ' + ", ".join([group] * count)  # noqa: S608
@@ -346,7 +260,7 @@ async def insert_rows(table: type[Table], rows: list[dict[str, Any]], *, deferra
     before the table is read: ``flush_deferred``)."""
     if not rows:
         return
-    values = [_row_values(table, row) for row in rows]
+    values = [row_values(table, row) for row in rows]
     pending = deferred_of(table) if deferrable else None
     if pending is not None:
         pending.tables.setdefault(table, Pending()).rows.extend(values)
@@ -358,7 +272,7 @@ async def insert_values(table: type[Table], values: list[list[Any]]) -> None:
     if isinstance(table._meta.db, PostgresEngine) and len(values) > 1:
         await run(table, _unnest_insert_sql(table), *_columns_of(values), sees_updates=False)
         return
-    per_statement = max(1, 30_000 // len(_insertable(table)))  # under SQLite's parameter limit
+    per_statement = max(1, 30_000 // len(insertable(table)))  # under SQLite's parameter limit
     for start in range(0, len(values), per_statement):
         chunk = values[start : start + per_statement]
         await run(table, _insert_sql(table, len(chunk)), *(value for row in chunk for value in row), sees_updates=False)
@@ -368,9 +282,9 @@ async def insert_values(table: type[Table], values: list[list[Any]]) -> None:
 def _unnest_insert_sql(table: type[Table]) -> str:
     """A many-row insert on PostgreSQL: one array a column, so one statement text (prepared once per
     connection) whatever the number of rows; ``VALUES`` lists would be a new statement for each count."""
-    columns = _insertable(table)
+    columns = insertable(table)
     names = ", ".join(f'"{c._meta.db_column_name}"' for c in columns)
-    arrays = ", ".join(f"{{}}::{_array_type(c)}[]" for c in columns)
+    arrays = ", ".join(f"{{}}::{array_type(c)}[]" for c in columns)
     return f'INSERT INTO "{table._meta.tablename}" ({names}) SELECT * FROM unnest({arrays})'  # noqa: S608
 
 
@@ -429,7 +343,7 @@ async def insert_new(table: type[Table], rows: list[dict[str, Any]]) -> set[Any]
     if not rows:
         return set()
     pk = table._meta.primary_key._meta.db_column_name
-    values = [_row_values(table, row) for row in rows]
+    values = [row_values(table, row) for row in rows]
     tail = f' ON CONFLICT ("{pk}") DO NOTHING RETURNING "{pk}"'
     if isinstance(table._meta.db, PostgresEngine):
         inserted = await run(table, _unnest_insert_sql(table) + tail, *_columns_of(values))
@@ -467,20 +381,15 @@ def _update_many_sql(table: type[Table], columns: tuple[Column, ...]) -> tuple[s
     if found is None:
         everything = (table._meta.primary_key, *columns)
         names = ", ".join(f'"{c._meta.db_column_name}"' for c in everything)
-        arrays = ", ".join(f"{{}}::{_array_type(c)}[]" for c in everything)
+        arrays = ", ".join(f"{{}}::{array_type(c)}[]" for c in everything)
         sets = ", ".join(f'"{n}" = v."{n}"' for n in (c._meta.db_column_name for c in columns))
         name = table._meta.primary_key._meta.db_column_name
         sql = (
             f'UPDATE "{table._meta.tablename}" AS t SET {sets} FROM unnest({arrays}) AS v({names}) '  # noqa: S608
             f'WHERE t."{name}" = v."{name}"'
         )
-        found = _UPDATE_MANY[key] = (sql, tuple(_converter(c) for c in everything))
+        found = _UPDATE_MANY[key] = (sql, tuple(converter(c) for c in everything))
     return found
-
-
-def _array_type(column: Column) -> str:
-    kind = column.column_type
-    return "text" if kind.startswith("VARCHAR") else kind.lower()
 
 
 async def delete_many(table: type[Table], keys: list[Any]) -> None:
