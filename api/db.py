@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +29,7 @@ from piccolo.querystring import QueryString
 
 from api.db_engines import DatabaseConnectionLost, _SQLiteEngine, is_connection_lost, make_engine
 from api.settings import DatabaseSettings
+from api.sqlite_reader import sqlite_reader
 from sync.deferred import deferred_mark, deferred_undo
 from sync.rows import flush_updates_in, get_row, insert_rows
 from sync.txstate import forget_cached
@@ -98,7 +98,7 @@ async def start_engine(settings: DatabaseSettings) -> bool:
         return False
     prepare_sqlite_file(settings.sqlite_path)
     if isinstance(engine, SQLiteEngine):
-        _sqlite_reader(str(engine.path)).connection()
+        sqlite_reader(str(engine.path)).connection()
     return True
 
 
@@ -108,69 +108,9 @@ async def stop_engine() -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()
     if isinstance(engine, SQLiteEngine):
-        _sqlite_reader(str(engine.path)).close()
+        sqlite_reader(str(engine.path)).close()
     if isinstance(engine, _SQLiteEngine):
         await engine.close_writer()
-
-
-class SqliteReader:
-    """This process's one long-lived autocommit connection to the SQLite file, for point reads on
-    the request path (the token lookup of every request).
-
-    Piccolo opens a connection (and a thread) per query on SQLite, which costs milliseconds; an
-    indexed lookup on an open connection costs microseconds, so it runs right on the event loop.
-    Each statement reads the latest commit (no transaction is held between statements). Holding
-    the connection open also spares every write a checkpoint: SQLite checkpoints the WAL when the
-    last connection to the file closes, which is what every Piccolo query did. If the file is
-    replaced (a test starts from a new file), the reader reopens it.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._connection: sqlite3.Connection | None = None
-        self._identity: tuple[int, int] | None = None
-
-    def connection(self) -> sqlite3.Connection:
-        """The open connection to the file as it is now."""
-        stat = os.stat(self.path)
-        identity = (stat.st_dev, stat.st_ino)
-        if self._connection is None or identity != self._identity:
-            self.close()
-            connection = sqlite3.connect(
-                self.path,
-                timeout=1,
-                isolation_level=None,
-                check_same_thread=False,
-                detect_types=sqlite3.PARSE_DECLTYPES,  # Piccolo's converters: UUID, TIMESTAMPTZ, BOOLEAN
-            )
-            connection.row_factory = sqlite3.Row
-            self._connection, self._identity = connection, identity
-        return self._connection
-
-    def fetch_one(self, sql: str, args: list[Any]) -> dict[str, Any] | None:
-        """The first row of a read-only query, or None."""
-        cursor = self.connection().execute(sql, args)
-        try:
-            row = cursor.fetchone()
-        finally:
-            cursor.close()  # no statement left open: the next one sees the latest commit
-        return None if row is None else dict(zip(row.keys(), tuple(row), strict=True))
-
-    def close(self) -> None:
-        """Close the connection (reopened on next use)."""
-        if self._connection is not None:
-            self._connection.close()
-        self._connection = self._identity = None
-
-
-_readers: dict[str, SqliteReader] = {}
-
-
-def _sqlite_reader(path: str) -> SqliteReader:
-    reader = _readers.get(path)  # by the engine's path string: a Path built and hashed per request cost more
-    if reader is None:
-        reader = _readers[path] = SqliteReader(Path(path))
-    return reader
 
 
 @lru_cache(maxsize=64)
@@ -194,7 +134,7 @@ async def fetch_one(template: str, *args: Any) -> dict[str, Any] | None:
             record = await engine.pool.fetchrow(_compiled(template, "postgres", len(args)), *args)
             return None if record is None else dict(record)
         if isinstance(engine, SQLiteEngine):
-            return _sqlite_reader(str(engine.path)).fetch_one(_compiled(template, "sqlite", len(args)), list(args))
+            return sqlite_reader(str(engine.path)).fetch_one(_compiled(template, "sqlite", len(args)), list(args))
     rows = await engine.run_querystring(QueryString(template, *args))
     return dict(rows[0]) if rows else None
 
