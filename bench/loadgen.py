@@ -172,7 +172,8 @@ def pull_storm(
     headers: dict[str, str],
     server_pids: list[int],
 ) -> tuple[Tally, float]:
-    """Every device pulls in a loop for ``seconds``; (the tally, server CPU seconds used meanwhile)."""
+    """Every device pulls in a loop for ``seconds``; (the tally, server CPU seconds used meanwhile, and
+    PostgreSQL's: see ``database_cpu``)."""
     tally = Tally(seconds=seconds)
     context = multiprocessing.get_context("spawn")
     parts = split(tokens, processes)
@@ -181,12 +182,27 @@ def pull_storm(
         futures = [pool.submit(_pull_process, base_url, part, params, headers, gate) for part in parts]
         start_at, stop_at = gate.open()
         time.sleep(max(0.0, start_at - time.time()))
-        cpu_before = server_cpu(server_pids)
+        cpu_before, db_before = server_cpu(server_pids), database_cpu()
         time.sleep(max(0.0, stop_at - time.time()))
-        cpu_after = server_cpu(server_pids)
+        cpu_after, db_after = server_cpu(server_pids), database_cpu()
         for future in futures:
             tally.add(future.result())
-    return tally, cpu_after - cpu_before
+    return tally, cpu_after - cpu_before, db_after - db_before
+
+
+def database_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL processes of this host (its backends: the server's
+    pooled connections live through a run, so their time is counted; a backend that exits in between
+    takes its time with it)."""
+    total = 0.0
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] in ("postgres", "postmaster"):
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+    return total
 
 
 def server_cpu(pids: list[int]) -> float:
