@@ -290,8 +290,10 @@ async def list_visit_events(*, visit_id: UUID | None = None, case_id: UUID | Non
 
 
 async def add_flag(visit_id: UUID, case_id: UUID, kind: str, detail: str) -> None:
-    """Raise a flag on a visit."""
-    await insert_rows(VisitFlag, [{"visit": visit_id, "case": case_id, "kind": kind, "detail": detail}])
+    """Raise a flag on a visit (deferrable, like the timeline: see ``sync.rows.deferred_inserts``)."""
+    await insert_rows(
+        VisitFlag, [{"visit": visit_id, "case": case_id, "kind": kind, "detail": detail}], deferrable=True
+    )
 
 
 async def list_flags(
@@ -303,6 +305,7 @@ async def list_flags(
     limit: int = 200,
 ) -> list[Row]:
     """Flags, newest first."""
+    await flush_deferred(VisitFlag)
     query = VisitFlag.select().order_by(VisitFlag.raised_at, ascending=False).limit(limit)
     if visit_id is not None:
         query = query.where(VisitFlag.visit == visit_id)
