@@ -8,8 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from api.demo.day import DayLog
-from api.demo.report import Summary
+from api.demo.report import DayLog, Summary
 
 
 def _counts(title: str, counts: Counter[str]) -> list[tuple[str, str]]:

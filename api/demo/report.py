@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from api.cases.tables import CaseEvent, VisitFlag
 from api.db import json_value
+from api.demo.seed import SeedSummary
 from api.outcomes.tables import Agreement, VisitOutcome
 from evidence.tables import Blob, EvidenceItem
 from sync.tables import SyncConflict
+
+
+@dataclass
+class DayLog:
+    """What happened, for the summary."""
+
+    seed: SeedSummary | None = None
+    plan: dict[str, Any] = field(default_factory=dict)
+    uploads: int = 0
+    resumed_uploads: int = 0
+    upload_bytes: int = 0
+    results: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    bundle: Path | None = None
+    bundle_ok: bool = False
+    approved_agreement: str = ""
 
 
 @dataclass

@@ -10,8 +10,8 @@ import httpx
 from litestar import Litestar
 
 from api.app import create_app
-from api.demo.day import DayLog, Progress, run_day
-from api.demo.report import Summary, summarise
+from api.demo.day import Progress, run_day
+from api.demo.report import DayLog, Summary, summarise
 from api.demo.seed import DemoAlreadySeeded
 from api.people import repository as people_repo
 from api.queue.backends import InlineBackend
