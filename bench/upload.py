@@ -237,6 +237,11 @@ def throughput(
             f"    ratio tus / bare ({label}): median of rounds {statistics.median(ratios):.2f} "
             f"(min {min(ratios):.2f}, max {max(ratios):.2f})"
         )
+    hashing = [b / h for b, h in zip(times["bare"], times["hashed"], strict=True)]
+    print(
+        "  what the whole-file sha256 costs on its own here: bare (write + running sha256) / bare (write only), "
+        f"median of rounds {statistics.median(hashing):.2f} (min {min(hashing):.2f}, max {max(hashing):.2f})"
+    )
     chunks, digest = variant(data, 50, int(args.compare_chunk_mb * MB))
     bare_big = size / bare_upload(bare_client, chunks, folder=bare_dir)
     tus_big = size / tus_upload(tus_client, field, chunks, digest, wait)
