@@ -4,6 +4,7 @@ interrupted and resumed), the day pulled."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import uuid
@@ -125,28 +126,10 @@ async def work_offline(phone: Phone, index: int, rng: random.Random, log: DayLog
             {"text": "explained the debt; showed the statement"},
             device_time=when + timedelta(minutes=5),
         )
-        await _evidence(
-            phone,
-            visit,
-            rng,
-            when,
-            log,
-            "photo",
-            media.photo(rng, when, visit["address"]["lat"], visit["address"]["lon"]),
-            "image/jpeg",
-        )
+        capture = functools.partial(_evidence, phone, visit, rng, when, log)
+        await capture("photo", media.photo(rng, when, visit["address"]["lat"], visit["address"]["lon"]), "image/jpeg")
         if n % 2 == 0:
-            await _evidence(
-                phone,
-                visit,
-                rng,
-                when,
-                log,
-                "recording",
-                media.recording(rng),
-                "audio/wav",
-                consent=not (index == 3 and n == 0),
-            )
+            await capture("recording", media.recording(rng), "audio/wav", consent=not (index == 3 and n == 0))
         if index == 0 and n == 1:
             await _agreement(phone, visit, rng, when, log, "60000.00")  # within the collector's authority
         elif index == 4 and n == 1:
