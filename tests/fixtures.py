@@ -1,10 +1,17 @@
-"""Fixtures: a migrated database, a clean state per test, the app, a client, job draining."""
+"""Fixtures: a migrated database, a clean state per test, the app, a client, job draining, and a
+report of any test that runs far too long."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+import os
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
+import sys
+import threading
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -23,6 +30,9 @@ from api.queue.runner import get_dispatcher
 from api.settings import get_settings
 
 DrainJobs = Callable[[], Awaitable[None]]
+# A test still running after this many seconds prints every thread's and asyncio task's stack.
+HANG_REPORT_S = float(os.environ.get("FIELDVISIT_TEST_HANG_REPORT_S", "300"))
+_session_loop: asyncio.AbstractEventLoop | None = None
 
 
 def _table_names() -> list[str]:
@@ -33,6 +43,8 @@ def _table_names() -> list[str]:
 @pytest.fixture(scope="session")
 async def database() -> None:
     """A freshly migrated database for the whole session."""
+    global _session_loop
+    _session_loop = asyncio.get_running_loop()  # the tests' one loop (see _hang_report)
     settings = get_settings()
     engine = get_engine()
     if isinstance(engine, PostgresEngine):
@@ -132,3 +144,35 @@ def drain_jobs(app: Litestar) -> DrainJobs:
             await worker.close()
 
     return drain
+
+
+@pytest.fixture(autouse=True)
+def _hang_report(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test still running after HANG_REPORT_S seconds prints, to the terminal, the stack of every
+    thread and of every asyncio task of the session's loop, so that a hang in CI can be diagnosed
+    from its log. The test itself goes on (a slow machine is not a failure)."""
+    plugins = request.config.pluginmanager
+    args = (request.node.nodeid, plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager"))
+    timer = threading.Timer(HANG_REPORT_S, _report_hang, args=args)
+    timer.daemon = True
+    timer.start()
+    yield
+    timer.cancel()
+
+
+def _report_hang(nodeid: str, reporter: Any, capture: Any) -> None:
+    lines = [f"=== {nodeid} still running after {HANG_REPORT_S:.0f} s: every thread's and task's stack"]
+    for thread_id, frame in sys._current_frames().items():
+        lines += [f"--- thread {thread_id}", *traceback.format_stack(frame)]
+    loop = _session_loop
+    if loop is not None and not loop.is_closed():
+        for task in asyncio.all_tasks(loop):  # read from this thread: the loop is idle when it hangs
+            out = io.StringIO()
+            task.print_stack(file=out)
+            lines.append(out.getvalue())
+    text = "\n".join(line.rstrip("\n") for line in lines)
+    if reporter is None or capture is None:
+        print(text, file=sys.__stderr__, flush=True)
+        return
+    with capture.global_and_fixture_disabled():  # past the test's output capture, to the terminal
+        reporter.write_line(text)
