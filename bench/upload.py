@@ -14,8 +14,8 @@
    untimed, the bare handler's file is deleted (its dirty pages would be written back during the
    next one) and the tus item's processing job is awaited (it would run during the next one).
    Target: tus >= 0.7 of the bare handler's (write only) throughput. The last two lines print what
-   the hash, and the hash with the fsync, cost the bare handler itself: the ceiling that the evidence
-   rules leave against a handler that does neither.
+   the hash, and the hash with the fsync, cost the bare handler itself (what the evidence rules
+   cost a handler with nothing else to do). --sides bare,tus measures the pair alone.
 2. BIG-GB go through tus in ONE streamed PATCH while psutil samples the server process's RSS.
    Target: peak less than 50 MB above idle.
 Embedded (SQLite) by default; set FIELDVISIT_DATABASE_URL / FIELDVISIT_REDIS_URL for PostgreSQL.
