@@ -112,7 +112,7 @@ async def run_day(
         progress("morning", n + 1, len(phones))
     phones[5].offline_days = 2  # works two days before it syncs
     for n, phone in enumerate(phones):
-        await work_offline(phone, n, rng, log)
+        work_offline(phone, n, rng)
         progress("doors", n + 1, len(phones))
     await _dispatcher_meddles(http, dispatcher, phones, log)
     for n, phone in enumerate(phones):

@@ -56,12 +56,11 @@ def _at_the_door(visit: dict[str, Any], metres_north: float = 15.0) -> dict[str,
     return {"lat": lat + metres_north / 111_320, "lon": lon, "accuracy_m": 9.0, "mock": False}
 
 
-async def _evidence(
+def _evidence(
     phone: Phone,
     visit: dict[str, Any],
     rng: random.Random,
     when: datetime,
-    log: DayLog,
     kind: str,
     data: bytes,
     content_type: str,
@@ -104,7 +103,7 @@ def _outcome(code: str, visit: dict[str, Any], when: datetime) -> dict[str, Any]
     return {"code": code}
 
 
-async def work_offline(phone: Phone, index: int, rng: random.Random, log: DayLog) -> None:
+def work_offline(phone: Phone, index: int, rng: random.Random) -> None:
     """One phone's day at the doors, queued offline."""
     start = datetime.now(UTC).replace(hour=1, minute=30, second=0, microsecond=0) - timedelta(days=phone.offline_days)
     for n, visit in enumerate(next_stops(phone)):
@@ -126,14 +125,14 @@ async def work_offline(phone: Phone, index: int, rng: random.Random, log: DayLog
             {"text": "explained the debt; showed the statement"},
             device_time=when + timedelta(minutes=5),
         )
-        capture = functools.partial(_evidence, phone, visit, rng, when, log)
-        await capture("photo", media.photo(rng, when, visit["address"]["lat"], visit["address"]["lon"]), "image/jpeg")
+        capture = functools.partial(_evidence, phone, visit, rng, when)
+        capture("photo", media.photo(rng, when, visit["address"]["lat"], visit["address"]["lon"]), "image/jpeg")
         if n % 2 == 0:
-            await capture("recording", media.recording(rng), "audio/wav", consent=not (index == 3 and n == 0))
+            capture("recording", media.recording(rng), "audio/wav", consent=not (index == 3 and n == 0))
         if index == 0 and n == 1:
-            await _agreement(phone, visit, rng, when, log, "60000.00")  # within the collector's authority
+            _agreement(phone, visit, rng, when, "60000.00")  # within the collector's authority
         elif index == 4 and n == 1:
-            await _agreement(phone, visit, rng, when, log, "300000.00")  # needs a supervisor
+            _agreement(phone, visit, rng, when, "300000.00")  # needs a supervisor
         else:
             phone.client.enqueue(
                 "visit.record_outcome",
@@ -145,10 +144,8 @@ async def work_offline(phone: Phone, index: int, rng: random.Random, log: DayLog
         phone.client.enqueue("visit.check_out", visit["id"], {}, device_time=when + timedelta(minutes=25))
 
 
-async def _agreement(
-    phone: Phone, visit: dict[str, Any], rng: random.Random, when: datetime, log: DayLog, amount: str
-) -> None:
-    signature = await _evidence(phone, visit, rng, when, log, "signature", media.signature(rng), "image/png")
+def _agreement(phone: Phone, visit: dict[str, Any], rng: random.Random, when: datetime, amount: str) -> None:
+    signature = _evidence(phone, visit, rng, when, "signature", media.signature(rng), "image/png")
     half = f"{float(amount) / 2:.2f}"
     phone.client.enqueue(
         "visit.sign_agreement",
