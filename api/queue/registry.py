@@ -14,7 +14,8 @@ JobFn = Callable[..., Awaitable[Any]]
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A job: ``fn(ctx, *args)`` where args are ids or other plain strings/ints."""
+    """A job: ``fn(ctx, *args)`` where args are ids or other plain strings/ints; an attempt that runs
+    longer than ``timeout_s`` is cancelled and retried (``api.queue.runner.run_job``)."""
 
     name: str
     fn: JobFn

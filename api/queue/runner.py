@@ -170,7 +170,11 @@ async def _finish(job_id: int, state: str, error: str = "", run_after: datetime 
 
 
 async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
-    """Claim an outbox job, run it, record the outcome. Never raises for a job's own failure."""
+    """Claim an outbox job, run it, record the outcome. Never raises for a job's own failure.
+
+    A job runs for at most its ``timeout_s``: past it, it is cancelled (its open transaction rolls
+    back) and the attempt counts as failed, retried with backoff like any other failure. The same on
+    arq and in-process, where nothing else would stop a job that never returns."""
     settings = settings or get_settings()
     row = await _claim(job_id, settings.queue.stale_after_s)
     if row is None:
@@ -185,9 +189,10 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
     context = JobContext(settings=settings, job_id=job_id, attempt=attempt)
     heartbeat = asyncio.create_task(_beat(job_id, attempt, settings.queue.heartbeat_s), name=f"job-{job_id}-heartbeat")
     try:
-        await spec.fn(context, *args)
+        async with asyncio.timeout(spec.timeout_s):  # the job's own limit, whichever backend runs it
+            await spec.fn(context, *args)
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = _describe_failure(exc, spec.timeout_s)
         if attempt >= settings.queue.max_attempts:
             log.exception("job %s (%s) failed for good after %s attempts", job_id, name, attempt)
             await _finish(job_id, "failed", error)
@@ -202,6 +207,12 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
     if not context.finished:
         await _finish(job_id, "done")
     return RunResult(Outcome.DONE)
+
+
+def _describe_failure(exc: Exception, timeout_s: float) -> str:
+    if isinstance(exc, TimeoutError) and not str(exc):  # asyncio.timeout's own, not an I/O timeout's message
+        return f"TimeoutError: the job ran past its {timeout_s:g} s limit and was cancelled"
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def _beat(job_id: int, attempt: int, every_s: float) -> None:

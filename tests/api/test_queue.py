@@ -145,6 +145,35 @@ async def test_job_final_transaction_marks_it_done_unless_it_fails_afterwards(db
     assert row == {"state": state, "attempts": 1}  # a failure afterwards wins: the job runs again
 
 
+async def _overruns_on_its_first_attempt(ctx: runner.JobContext) -> None:
+    import asyncio
+
+    async with ctx.transaction():
+        await ctx.defer("test.record", "from an overrun")  # written, then rolled back by the cancel
+        if ctx.attempt == 1:
+            await asyncio.sleep(60)  # holding the write transaction (on SQLite, the writer lock)
+
+
+register(JobSpec(name="test.overrun", fn=_overruns_on_its_first_attempt, timeout_s=0.2))
+
+
+async def test_job_past_its_timeout_is_cancelled_rolled_back_and_retried(db):
+    """Nothing but its own limit stops a job that never returns (in-process no queue would): the attempt
+    is cancelled after ``timeout_s``, its transaction rolls back, the writer is free again, and the
+    failure is recorded with the reason and retried like any other."""
+    async with write_transaction():
+        job_id = await runner.defer("test.overrun")
+    result = await runner.run_job(job_id)
+    assert result.outcome is runner.Outcome.RETRY
+    row = await Job.select(Job.state, Job.attempts, Job.last_error).where(Job.id == job_id).first()
+    assert row is not None
+    assert (row["state"], row["attempts"]) == ("pending", 1)
+    assert row["last_error"] == "TimeoutError: the job ran past its 0.2 s limit and was cancelled"
+    assert await Job.count().where(Job.name == "test.record") == 0  # the overrun's write went with it
+    assert (await runner.run_job(job_id)).outcome is runner.Outcome.DONE  # the writer was released
+    assert await Job.count().where(Job.name == "test.record") == 1
+
+
 async def test_job_a_dead_worker_took_off_the_queue_before_claiming_it_is_delivered_again(client, drain_jobs):
     """arq keeps a delivery locked (in progress) for the longest job timeout, an hour, when the worker
     that took it dies: re-dispatching the same id does nothing. A job still pending long after its time
