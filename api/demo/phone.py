@@ -104,44 +104,50 @@ def _outcome(code: str, visit: dict[str, Any], when: datetime) -> dict[str, Any]
 
 
 def work_offline(phone: Phone, index: int, rng: random.Random) -> None:
-    """One phone's day at the doors, queued offline."""
+    """One phone's day at the doors, queued offline: a stop every 50 minutes from 09:30 in Shanghai."""
     start = datetime.now(UTC).replace(hour=1, minute=30, second=0, microsecond=0) - timedelta(days=phone.offline_days)
     for n, visit in enumerate(next_stops(phone)):
         when = start + timedelta(minutes=50 * n)
         if index == 2 and n == 0:
             when = when.replace(hour=14, minute=40)  # 22:40 in Shanghai: outside the legal window
-        far = index == 1 and n == 0  # a check-in 1.2 km from the address
+        _at_one_door(phone, visit, index, n, when, rng)
+
+
+def _at_one_door(phone: Phone, visit: dict[str, Any], index: int, n: int, when: datetime, rng: random.Random) -> None:
+    """Phone ``index``'s ``n``-th stop: check in, a note, evidence, an outcome or an agreement, check out.
+    A few (phone, stop) pairs stage the demo's special cases."""
+    far = index == 1 and n == 0  # a check-in 1.2 km from the address
+    phone.client.enqueue(
+        "visit.check_in",
+        visit["id"],
+        {},
+        base_version=visit["version"],
+        location=_at_the_door(visit, 1200.0 if far else 15.0),
+        device_time=when,
+    )
+    phone.client.enqueue(
+        "visit.add_note",
+        visit["id"],
+        {"text": "explained the debt; showed the statement"},
+        device_time=when + timedelta(minutes=5),
+    )
+    capture = functools.partial(_evidence, phone, visit, rng, when)
+    capture("photo", media.photo(rng, when, visit["address"]["lat"], visit["address"]["lon"]), "image/jpeg")
+    if n % 2 == 0:
+        capture("recording", media.recording(rng), "audio/wav", consent=not (index == 3 and n == 0))
+    if index == 0 and n == 1:
+        _agreement(phone, visit, rng, when, "60000.00")  # within the collector's authority
+    elif index == 4 and n == 1:
+        _agreement(phone, visit, rng, when, "300000.00")  # needs a supervisor
+    else:
         phone.client.enqueue(
-            "visit.check_in",
+            "visit.record_outcome",
             visit["id"],
-            {},
+            _outcome(OUTCOMES[(index + n) % 7], visit, when),
             base_version=visit["version"],
-            location=_at_the_door(visit, 1200.0 if far else 15.0),
-            device_time=when,
+            device_time=when + timedelta(minutes=20),
         )
-        phone.client.enqueue(
-            "visit.add_note",
-            visit["id"],
-            {"text": "explained the debt; showed the statement"},
-            device_time=when + timedelta(minutes=5),
-        )
-        capture = functools.partial(_evidence, phone, visit, rng, when)
-        capture("photo", media.photo(rng, when, visit["address"]["lat"], visit["address"]["lon"]), "image/jpeg")
-        if n % 2 == 0:
-            capture("recording", media.recording(rng), "audio/wav", consent=not (index == 3 and n == 0))
-        if index == 0 and n == 1:
-            _agreement(phone, visit, rng, when, "60000.00")  # within the collector's authority
-        elif index == 4 and n == 1:
-            _agreement(phone, visit, rng, when, "300000.00")  # needs a supervisor
-        else:
-            phone.client.enqueue(
-                "visit.record_outcome",
-                visit["id"],
-                _outcome(OUTCOMES[(index + n) % 7], visit, when),
-                base_version=visit["version"],
-                device_time=when + timedelta(minutes=20),
-            )
-        phone.client.enqueue("visit.check_out", visit["id"], {}, device_time=when + timedelta(minutes=25))
+    phone.client.enqueue("visit.check_out", visit["id"], {}, device_time=when + timedelta(minutes=25))
 
 
 def _agreement(phone: Phone, visit: dict[str, Any], rng: random.Random, when: datetime, amount: str) -> None:
