@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psutil
 
@@ -77,8 +78,9 @@ def write_csv(path: Path, rows: int) -> None:
 async def reset_database(url: str) -> None:
     import asyncpg
 
-    base, _, name = url.rpartition("/")
-    admin = await asyncpg.connect(f"{base}/postgres")
+    parts = urlsplit(url)  # a query (a Unix socket's ?host=) stays
+    name = parts.path.lstrip("/")
+    admin = await asyncpg.connect(urlunsplit(parts._replace(path="/postgres")))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.execute(f'CREATE DATABASE "{name}"')

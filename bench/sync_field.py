@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/bench_sync"
@@ -42,20 +43,24 @@ class Device:
     visits: int
 
 
-def _split(url: str) -> tuple[str, str]:
-    base, _, name = url.rpartition("/")
-    return base, name
+def database_of(url: str) -> str:
+    """The database a PostgreSQL URL names (its query, e.g. ``?host=/var/run/postgresql``, aside)."""
+    return urlsplit(url).path.lstrip("/")
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` naming database ``name`` instead, everything else (a Unix socket in its query) kept."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 async def _admin(url: str) -> Any:
     import asyncpg
 
-    base, _ = _split(url)
-    return await asyncpg.connect(f"{base}/postgres")
+    return await asyncpg.connect(with_database(url, "postgres"))
 
 
 async def _exists(url: str) -> bool:
-    _, name = _split(url)
+    name = database_of(url)
     admin = await _admin(url)
     try:
         return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
@@ -64,7 +69,7 @@ async def _exists(url: str) -> bool:
 
 
 async def _recreate(url: str, template: str | None = None) -> None:
-    _, name = _split(url)
+    name = database_of(url)
     admin = await _admin(url)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -224,9 +229,9 @@ def _child_env(url: str) -> dict[str, str]:
 def prepare(url: str, collectors: int, visits_each: int, *, reseed: bool = False, quiet: bool = False) -> float:
     """Make ``url`` a fresh copy of the seeded template (seeding it first if needed); returns seconds spent."""
     started = time.perf_counter()
-    _, name = _split(url)
-    template_url = f"{url}_seed_{collectors}x{visits_each}"
-    _, template = _split(template_url)
+    name = database_of(url)
+    template = f"{name}_seed_{collectors}x{visits_each}"
+    template_url = with_database(url, template)
     if reseed or not asyncio.run(_exists(template_url)):
         if not quiet:
             print(f"seeding {collectors} collectors x {visits_each} visits into {template} (once) ...", flush=True)
