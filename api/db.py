@@ -28,6 +28,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
 
 from api.db_engines import DatabaseConnectionLost, _SQLiteEngine, is_connection_lost, make_engine
+from api.db_pool import create_pool
 from api.settings import DatabaseSettings
 from api.sqlite_reader import sqlite_reader
 from sync.deferred import deferred_mark, deferred_undo
@@ -91,8 +92,11 @@ async def start_engine(settings: DatabaseSettings) -> bool:
     engine = get_engine()
     if isinstance(engine, PostgresEngine):
         if engine.pool is None:
-            await engine.start_connection_pool(
-                min_size=settings.pool_min, max_size=settings.pool_max, connection_class=_PooledConnection
+            engine.pool = await create_pool(  # as Piccolo's start_connection_pool, first come first served
+                **engine.config,
+                min_size=settings.pool_min,
+                max_size=settings.pool_max,
+                connection_class=_PooledConnection,
             )
             return True
         return False
