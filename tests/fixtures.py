@@ -4,7 +4,6 @@ report of any test that runs far too long."""
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import sqlite3
 import sys
@@ -32,6 +31,8 @@ from api.settings import get_settings
 DrainJobs = Callable[[], Awaitable[None]]
 # A test still running after this many seconds prints every thread's and asyncio task's stack.
 HANG_REPORT_S = float(os.environ.get("FIELDVISIT_TEST_HANG_REPORT_S", "300"))
+# drain_jobs gives up after this many seconds and fails the test, naming the jobs and where they wait.
+DRAIN_LIMIT_S = float(os.environ.get("FIELDVISIT_TEST_DRAIN_LIMIT_S", "240"))
 _session_loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -133,17 +134,35 @@ def drain_jobs(app: Litestar) -> DrainJobs:
         if settings.queue.redis_url is None:
             backend = app.state.queue
             assert isinstance(backend, InlineBackend)
-            await backend.drain()
+            await _drain_inline(backend)
             return
         from api.queue.worker import build_worker
 
         worker = build_worker(settings, burst=True, handle_signals=False)
         try:
-            await worker.async_run()
+            await asyncio.wait_for(worker.async_run(), DRAIN_LIMIT_S)
+        except TimeoutError:
+            raise AssertionError(f"the burst worker was still running jobs after {DRAIN_LIMIT_S:.0f} s") from None
         finally:
             await worker.close()
 
     return drain
+
+
+async def _drain_inline(backend: InlineBackend) -> None:
+    """``backend.drain()`` for at most DRAIN_LIMIT_S: past it, the jobs still running are named with
+    where they wait, cancelled (so they do not run into the next tests), and the test fails."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + DRAIN_LIMIT_S
+    while tasks := backend.running():  # a retry starts a new task: look again until none is left
+        if loop.time() >= deadline:
+            report = [f"{len(tasks)} job(s) still running after {DRAIN_LIMIT_S:.0f} s of drain_jobs:"]
+            for task in tasks:
+                report.append(task_stack(task))
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise AssertionError("\n".join(report))
+        await asyncio.wait(tasks, timeout=deadline - loop.time())
 
 
 @pytest.fixture(autouse=True)
@@ -160,6 +179,24 @@ def _hang_report(request: pytest.FixtureRequest) -> Iterator[None]:
     timer.cancel()
 
 
+def task_stack(task: asyncio.Task[Any]) -> str:
+    """Where a task waits: every coroutine of its await chain, innermost last, and what the innermost
+    awaits (``Task.print_stack`` shows only the outermost frame of a suspended task)."""
+    lines = [f"--- {task!r}"]
+    awaited: Any = task.get_coro()
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        frame = frame or getattr(awaited, "ag_frame", None)
+        if frame is None:  # a future, or a C-level awaitable: the bottom of the chain
+            lines.append(f"    awaiting {awaited!r}")
+            break
+        code = frame.f_code
+        lines.append(f'  File "{code.co_filename}", line {frame.f_lineno}, in {code.co_name}')
+        inner = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+        awaited = inner or getattr(awaited, "ag_await", None)
+    return "\n".join(lines)
+
+
 def _report_hang(nodeid: str, reporter: Any, capture: Any) -> None:
     lines = [f"=== {nodeid} still running after {HANG_REPORT_S:.0f} s: every thread's and task's stack"]
     for thread_id, frame in sys._current_frames().items():
@@ -167,9 +204,7 @@ def _report_hang(nodeid: str, reporter: Any, capture: Any) -> None:
     loop = _session_loop
     if loop is not None and not loop.is_closed():
         for task in asyncio.all_tasks(loop):  # read from this thread: the loop is idle when it hangs
-            out = io.StringIO()
-            task.print_stack(file=out)
-            lines.append(out.getvalue())
+            lines.append(task_stack(task))
     text = "\n".join(line.rstrip("\n") for line in lines)
     if reporter is None or capture is None:
         print(text, file=sys.__stderr__, flush=True)

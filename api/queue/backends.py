@@ -86,6 +86,10 @@ class InlineBackend:
         if result.outcome is Outcome.RETRY:
             self._spawn(job_id, result.retry_in_s)
 
+    def running(self) -> list[asyncio.Task[None]]:
+        """The job tasks started and not finished yet (waiting for their delay, or running)."""
+        return list(self._tasks)
+
     async def drain(self) -> None:
         """Wait until every job started so far (and the retries they spawn) has finished."""
         while self._tasks:
