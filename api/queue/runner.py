@@ -188,11 +188,14 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
     args = json_value(args, [])
     context = JobContext(settings=settings, job_id=job_id, attempt=attempt)
     heartbeat = asyncio.create_task(_beat(job_id, attempt, settings.queue.heartbeat_s), name=f"job-{job_id}-heartbeat")
+    limit = asyncio.timeout(spec.timeout_s)  # the job's own limit, whichever backend runs it
     try:
-        async with asyncio.timeout(spec.timeout_s):  # the job's own limit, whichever backend runs it
+        async with limit:
             await spec.fn(context, *args)
     except Exception as exc:
-        error = _describe_failure(exc, spec.timeout_s)
+        error = f"{type(exc).__name__}: {exc}"
+        if limit.expired():
+            error = f"TimeoutError: the job ran past its {spec.timeout_s:g} s limit and was cancelled"
         if attempt >= settings.queue.max_attempts:
             log.exception("job %s (%s) failed for good after %s attempts", job_id, name, attempt)
             await _finish(job_id, "failed", error)
@@ -207,12 +210,6 @@ async def run_job(job_id: int, settings: Settings | None = None) -> RunResult:
     if not context.finished:
         await _finish(job_id, "done")
     return RunResult(Outcome.DONE)
-
-
-def _describe_failure(exc: Exception, timeout_s: float) -> str:
-    if isinstance(exc, TimeoutError) and not str(exc):  # asyncio.timeout's own, not an I/O timeout's message
-        return f"TimeoutError: the job ran past its {timeout_s:g} s limit and was cancelled"
-    return f"{type(exc).__name__}: {exc}"
 
 
 async def _beat(job_id: int, attempt: int, every_s: float) -> None:
