@@ -43,7 +43,7 @@ from sync.protocol import (
     PushResponse,
     Status,
 )
-from sync.rows import delete_many, insert_new, update_many
+from sync.rows import delete_many, insert_new, run, update_many
 from sync.tables import SyncConflict, SyncMutation
 
 log = logging.getLogger(__name__)
@@ -127,7 +127,9 @@ def _rejection(exc: BaseException, code: str) -> MutationError:
 async def _stored(ids: list[UUID]) -> dict[UUID, MutationResult]:
     if not ids:
         return {}
-    rows = await SyncMutation.select(SyncMutation.id, SyncMutation.result).where(SyncMutation.id.is_in(ids))
+    placeholders = ", ".join(["{}"] * len(ids))  # raw: Piccolo spends ~0.3 ms building a 100-id IN list
+    sql = f'SELECT "id", "result" FROM "sync_mutation" WHERE "id" IN ({placeholders})'  # noqa: S608 - placeholders
+    rows = await run(SyncMutation, sql, *ids, sees_updates=False)
     found = {}
     for row in rows:
         result = row["result"]

@@ -13,6 +13,7 @@ The merge rules (see ``docs/sync-protocol.md``):
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 import msgspec
@@ -41,10 +42,26 @@ Row = dict[str, Any]
 def payload_of(mutation: MutationIn, shape: Any, data: Row | None = None) -> Any:
     """The mutation's payload (or ``data`` derived from it) as a Struct; an invalid one is rejected with
     the field named."""
+    value = mutation.payload if data is None else data
     try:
-        return msgspec.convert(mutation.payload if data is None else data, shape, strict=False)
+        if isinstance(shape, type) and issubclass(shape, msgspec.Struct):
+            return msgspec.convert(value, shape, strict=False)
+        return msgspec.convert({"v": value}, _boxed(shape), strict=False).v
     except msgspec.ValidationError as exc:
-        raise InvalidMutationPayload(f"{mutation.type}: {exc}") from None
+        raise InvalidMutationPayload(f"{mutation.type}: {_unboxed(str(exc))}") from None
+
+
+@functools.cache
+def _boxed(shape: Any) -> Any:
+    """A struct with one field of ``shape`` (a union, such as ``Outcome``): msgspec keeps a struct's
+    validator, but builds a bare union's again on every call (13 µs for an outcome, 0.8 µs boxed)."""
+    return msgspec.defstruct("Boxed", [("v", shape)])
+
+
+def _unboxed(message: str) -> str:
+    """A validation message about the box's field, as it reads for the payload itself."""
+    message = message.removesuffix(" - at `$.v`")
+    return message.replace("`$.v.", "`$.", 1).replace("`$.v[", "`$[", 1)
 
 
 async def target_visit(actor: Actor, mutation: MutationIn) -> Row:

@@ -129,10 +129,14 @@ async def test_one_bad_mutation_does_not_block_the_rest(phones):
     phone.enqueue("visit.add_note", visits[0], {"text": ""})
     phone.enqueue("visit.record_outcome", visits[0], {"code": "PTP", "amount": "-1"})
     phone.enqueue("visit.add_note", "00000000-0000-4000-8000-000000000000", {"text": "nowhere"})
+    phone.enqueue("visit.record_outcome", visits[0], {"code": "NOH", "note": 5})
     phone.enqueue("visit.add_note", visits[0], {"text": "last"})
     results = await phone.push()
-    assert [r["status"] for r in results] == ["applied", "rejected", "rejected", "rejected", "rejected", "applied"]
-    assert [r["error"]["code"] for r in results[1:5]] == ["422.50", "422.51", "422.51", "404.21"]
+    assert [r["status"] for r in results] == ["applied"] + ["rejected"] * 5 + ["applied"]
+    assert [r["error"]["code"] for r in results[1:6]] == ["422.50", "422.51", "422.51", "404.21", "422.51"]
+    # the payload's own fields are named, as the device sent them
+    assert results[3]["error"]["detail"] == "visit.record_outcome: Object missing required field `promised_date`"
+    assert results[5]["error"]["detail"] == "visit.record_outcome: Expected `str`, got `int` - at `$.note`"
     assert phone.store.pending_count() == 0
 
 
