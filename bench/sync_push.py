@@ -11,8 +11,9 @@ once, one batch each, to ``fieldvisit serve`` (--workers processes, pool as conf
 and Redis (--redis-url, flushed first): jobs the pushes defer go to arq, as in production; no worker
 runs during the bench, so the server's CPU is spent on the pushes alone.
 
-Two baselines, in the same run, both plain asyncpg in one process (the same count as the server's
-processes) with a pool of the server's size, 200 concurrent tasks each one transaction per batch:
+Two baselines, in the same run, both plain asyncpg in one process with a pool of 20 (the server's
+default), 200 concurrent tasks each one transaction per batch (with --workers 2 the baseline stays one
+process: it is bound by PostgreSQL, not by its client, which was busy 46% of its run):
 - log rows only: the *same* mutations as rows of the mutation log (same columns, ids, payloads and
   results' size) into a copy of ``sync_mutation`` with its indexes: the database's ceiling for taking
   the mutations in, while the server does much more per mutation (a savepoint, the visit and its
